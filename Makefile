@@ -1,0 +1,69 @@
+# Mjölby chat assistant. `make run` runs it locally; `make test` runs every test.
+# Virtual environments and trained models are cached under
+# $(HOME)/.cache/mjolby-chat (override with MJOLBY_CACHE_DIR), keyed by their inputs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help run start stop setup generate validate train test eval bench widget widget-size purge lock-api lock-bot clean
+
+help:
+	@echo "make run          install what is missing, train if stale, start everything, print the URLs"
+	@echo "make test         run all tests (what CI runs)"
+	@echo "make start/stop   start or stop the assistant in the background"
+	@echo "make generate     regenerate bot/data from knowledge/"
+	@echo "make validate     check knowledge/ and the Rasa training data"
+	@echo "make train        train the model if its inputs changed"
+	@echo "make eval         topic accuracy on an evaluation file (EVAL_FILE=...)"
+	@echo "make bench        latency and throughput through the API and straight to Rasa"
+	@echo "make widget-size  build the widget and print its size"
+	@echo "make purge        delete conversations older than the retention period"
+
+run:
+	@scripts/run.sh
+
+setup:
+	@scripts/setup.sh
+
+start: setup
+	@scripts/start.sh
+
+stop:
+	@scripts/stop.sh
+
+generate:
+	@source scripts/common.sh && "$$API_PY" tools/generate.py
+
+validate:
+	@scripts/setup.sh --no-train
+	@source scripts/common.sh && "$$API_PY" tools/knowledge_loader.py && "$$API_PY" tools/generate.py --check
+	@source scripts/common.sh && cd bot && "$$BOT_VENV/bin/rasa" data validate --domain domain --data data --config config.yml --fail-on-warnings
+
+train:
+	@scripts/setup.sh
+
+test:
+	@scripts/test.sh
+
+eval:
+	@scripts/eval.sh $(EVAL_FILE)
+
+bench:
+	@scripts/bench.sh
+
+widget:
+	@python3 widget/build.py
+
+widget-size:
+	@python3 widget/build.py --size
+
+purge:
+	@source scripts/common.sh && cd api && "$$API_PY" -m mjolby.retention
+
+lock-api:
+	@source scripts/common.sh && "$$API_VENV/bin/pip" freeze --exclude-editable > api/requirements.lock
+
+lock-bot:
+	@source scripts/common.sh && "$$BOT_VENV/bin/pip" freeze --exclude-editable > bot/requirements.lock
+
+clean:
+	@scripts/stop.sh; rm -rf var bot/build widget/dist

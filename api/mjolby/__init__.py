@@ -1,0 +1,1 @@
+"""Chat API gateway of the Mjölby kommun chat assistant."""

@@ -1,0 +1,116 @@
+"""Settings of the chat API, read once from the environment."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# api/mjolby/config.py -> the repository root
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Development-only fallbacks. Anything but ENVIRONMENT=development refuses them.
+DEV_SECRET_KEY = "development-secret-key-do-not-use-in-production"
+DEV_INTERNAL_API_TOKEN = "development-internal-token-do-not-use-in-production"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = REPO_ROOT / "var"
+    database_url: str = ""  # empty: SQLite under DATA_DIR
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055"
+    rasa_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    public_base_url: str = ""  # empty: http://127.0.0.1:API_PORT
+
+    secret_key: SecretStr | None = None
+    internal_api_token: SecretStr | None = None
+
+    redis_url: str | None = None
+    rate_limit_conversation_per_minute: int = Field(default=20, ge=0)
+    rate_limit_client_per_minute: int = Field(default=120, ge=0)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    retention_days: int = Field(default=30, ge=1)
+
+    # Origins allowed to call the API from a browser (the pages that embed the
+    # widget), comma separated. Empty: same origin only.
+    cors_allow_origins: Annotated[list[str], NoDecode] = []
+    widget_dist_dir: Path = REPO_ROOT / "widget" / "dist"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return value or None
+
+    @model_validator(mode="after")
+    def _derive_and_check(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'app.db'}"
+        self.database_url = normalise_database_url(self.database_url)
+        if not self.public_base_url:
+            self.public_base_url = f"http://127.0.0.1:{self.api_port}"
+        self.rasa_url = self.rasa_url.rstrip("/")
+        self.action_server_url = self.action_server_url.rstrip("/")
+
+        if self.environment == "development":
+            if self.secret_key is None:
+                self.secret_key = SecretStr(DEV_SECRET_KEY)
+            if self.internal_api_token is None:
+                self.internal_api_token = SecretStr(DEV_INTERNAL_API_TOKEN)
+        else:
+            for name, default in (
+                ("SECRET_KEY", DEV_SECRET_KEY),
+                ("INTERNAL_API_TOKEN", DEV_INTERNAL_API_TOKEN),
+            ):
+                secret = getattr(self, name.lower())
+                value = secret.get_secret_value() if secret is not None else ""
+                if not value or value == default or len(value) < MIN_SECRET_LENGTH:
+                    raise ValueError(
+                        f"{name} must be set to a random value of at least "
+                        f"{MIN_SECRET_LENGTH} characters when ENVIRONMENT={self.environment}"
+                    )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs (as compose files write them) at psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Conversations between a citizen and the assistant (or Medborgarservice)."""

@@ -1,0 +1,97 @@
+"""Request and response bodies of the conversation routes (CONTRACT.md)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from mjolby.conversations.models import Message
+
+MAX_TEXT_CHARACTERS = 2000
+TEXT_TOO_LONG = "text_too_long"  # error type the 422 handler turns into 413
+TEXT_EMPTY = "text_empty"
+
+StateName = Literal["bot", "queued", "agent", "closed"]
+
+
+def _not_too_long(value: str) -> str:
+    if len(value) > MAX_TEXT_CHARACTERS:
+        raise PydanticCustomError(TEXT_TOO_LONG, "text is longer than 2000 characters")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError(TEXT_EMPTY, "text is empty")
+    return value
+
+
+class ConversationCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    locale: str = Field(default="sv", pattern=r"^[a-z]{2}(-[A-Z]{2})?$",
+                        description="Språk för samtalet; bara `sv` stöds i dag.")
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: Annotated[str, AfterValidator(_not_too_long), AfterValidator(_not_blank)] = Field(
+        description="Det medborgaren skrev (högst 2 000 tecken; längre ger 413)."
+    )
+    payload: Annotated[str, AfterValidator(_not_too_long)] | None = Field(
+        default=None,
+        description=(
+            "Extension: the payload of a button the citizen clicked. Sent to the bot "
+            "instead of `text`; `text` (the button's title) is what is stored and shown."
+        ),
+    )
+
+
+class Link(BaseModel):
+    title: str
+    url: str = Field(description="Absolut https://-adress.")
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class MessageOut(BaseModel):
+    id: str = Field(description="Numeric string, unique and increasing within the conversation.")
+    sender: Literal["user", "bot", "agent", "system"]
+    text: str
+    topic: str | None
+    links: list[Link]
+    buttons: list[Button]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        return cls(
+            id=str(message.id),
+            sender=message.sender,  # type: ignore[arg-type]
+            text=message.text,
+            topic=message.topic,
+            links=[Link(**link) for link in message.links],
+            buttons=[Button(**button) for button in message.buttons],
+            created_at=message.created_at,
+        )
+
+
+class ConversationOut(BaseModel):
+    conversation_id: str
+    state: StateName
+    messages: list[MessageOut]
+
+
+class MessagesOut(BaseModel):
+    state: StateName
+    messages: list[MessageOut]
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="Vad som gick fel, på svenska.")

@@ -1,0 +1,1 @@
+"""Readiness of the API and the bot behind it."""

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    bot: Literal["ready", "starting", "down"]

@@ -1,0 +1,1 @@
+"""Custom actions of the Mjölby chat assistant, one module per concern."""

@@ -1,0 +1,65 @@
+"""Ask the citizen to rephrase, suggesting the likeliest topics."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from . import catalogue
+
+MAX_SUGGESTIONS = 3
+MIN_SUGGESTION_CONFIDENCE = 0.03
+FALLBACKS_BEFORE_HANDOVER = 2
+
+REPHRASE = (
+    "Jag är inte säker på att jag förstod din fråga. Kan du skriva den på ett annat sätt, "
+    "gärna med några ord om vad det gäller?"
+)
+REPHRASE_WITH_SUGGESTIONS = REPHRASE + " Eller menade du något av det här?"
+TALK_TO_PERSON = {"title": "Prata med Medborgarservice", "payload": "/handover_request"}
+
+
+def suggestions(tracker: Tracker) -> List[Dict[Text, Text]]:
+    selector = (tracker.latest_message or {}).get("response_selector") or {}
+    ranking = (selector.get("faq") or {}).get("ranking") or []
+    buttons = []
+    for item in ranking:
+        key = item.get("intent_response_key") or ""
+        topic = key.split("/", 1)[1] if key.startswith("faq/") else None
+        entry = catalogue.topic(topic)
+        if not entry or float(item.get("confidence") or 0) < MIN_SUGGESTION_CONFIDENCE:
+            continue
+        payload = "/choose_topic" + json.dumps({"topic": topic}, separators=(",", ":"))
+        buttons.append({"title": entry["title"], "payload": payload})
+        if len(buttons) == MAX_SUGGESTIONS:
+            break
+    return buttons
+
+
+class ActionFallbackSuggest(Action):
+    def name(self) -> Text:
+        return "action_fallback_suggest"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        count = float(tracker.get_slot("consecutive_fallbacks") or 0) + 1
+        events: List[Dict[Text, Any]] = [SlotSet("consecutive_fallbacks", count)]
+        if count >= FALLBACKS_BEFORE_HANDOVER:
+            # Two misunderstandings in a row: a person will do better.
+            events += [
+                SlotSet("consecutive_fallbacks", 0.0),
+                SlotSet("handover_reason", "unresolved"),
+                FollowupAction("action_offer_handover"),
+            ]
+            return events
+        buttons = suggestions(tracker)
+        dispatcher.utter_message(
+            text=REPHRASE_WITH_SUGGESTIONS if buttons else REPHRASE,
+            buttons=buttons + [TALK_TO_PERSON],
+            metadata={"topic": None, "links": []},
+        )
+        return events

@@ -1,0 +1,131 @@
+"""Generate Rasa training data and responses from the knowledge folder.
+
+Output (all generated, never edited by hand):
+  bot/data/nlu/faq.yml         retrieval intents faq/<topic_id>
+  bot/data/nlu/behaviour.yml   behaviour and helper intents
+  bot/domain/generated.yml     intents and responses utter_faq/<topic_id>, utter_<behaviour>
+  bot/actions/catalogue.json   topic titles, kinds, answers and links for the actions
+
+`--check` exits non-zero when the files on disk differ from what the knowledge
+folder would generate, so a forgotten `make generate` is caught by the tests.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from knowledge_loader import REPO, Knowledge, KnowledgeError, load  # noqa: E402
+
+HEADER = "# Generated from knowledge/ by tools/generate.py. Do not edit by hand: edit knowledge/ and run `make generate`.\n"
+
+
+def _examples_block(examples: list[str]) -> str:
+    lines = []
+    for example in examples:
+        text = " ".join(example.split())
+        lines.append(f"      - {text}")
+    return "\n".join(lines)
+
+
+def nlu_faq(k: Knowledge) -> str:
+    parts = [HEADER, 'version: "3.1"\n', "nlu:\n"]
+    for topic in sorted(k.topics.values(), key=lambda t: t.id):
+        parts.append(f"  - intent: faq/{topic.id}\n    examples: |\n{_examples_block(topic.examples)}\n")
+    return "".join(parts)
+
+
+def nlu_behaviour(k: Knowledge) -> str:
+    parts = [HEADER, 'version: "3.1"\n', "nlu:\n"]
+    for topic in sorted(k.behaviours.values(), key=lambda t: t.id):
+        parts.append(f"  - intent: {topic.id}\n    examples: |\n{_examples_block(topic.examples)}\n")
+    for helper in sorted(k.helpers.values(), key=lambda h: h.intent):
+        parts.append(f"  - intent: {helper.intent}\n    examples: |\n{_examples_block(helper.examples)}\n")
+    return "".join(parts)
+
+
+def domain(k: Knowledge) -> str:
+    intents = ["faq", *sorted(k.behaviours), *sorted(k.helpers)]
+    responses: dict[str, list[dict]] = {}
+    for topic in sorted(k.topics.values(), key=lambda t: t.id):
+        responses[f"utter_faq/{topic.id}"] = [
+            {"text": topic.answer, "metadata": {"topic": topic.id, "links": topic.links}}
+        ]
+    for topic in sorted(k.behaviours.values(), key=lambda t: t.id):
+        if topic.answer:
+            responses[f"utter_{topic.id}"] = [
+                {"text": topic.answer, "metadata": {"topic": topic.id, "links": []}}
+            ]
+    body = yaml.safe_dump(
+        {"version": "3.1", "intents": intents, "responses": responses},
+        allow_unicode=True,
+        sort_keys=False,
+        width=100000,
+    )
+    return HEADER + body
+
+
+def catalogue(k: Knowledge) -> str:
+    topics = {}
+    for topic_id, entry in k.catalogue.items():
+        topic = k.topics.get(topic_id)
+        topics[topic_id] = {
+            "kind": entry["kind"],
+            "title": topic.title if topic else entry["title"],
+            "answer": topic.answer if topic else None,
+            "child_answer": topic.child_answer if topic else None,
+            "links": topic.links if topic else [],
+        }
+    helper_topics = {h.intent: h.topic for h in k.helpers.values() if h.topic}
+    return json.dumps(
+        {"_generated": HEADER.strip("# \n"), "topics": topics, "intent_topics": helper_topics},
+        ensure_ascii=False,
+        indent=1,
+        sort_keys=True,
+    ) + "\n"
+
+
+def outputs(k: Knowledge, repo: Path = REPO) -> dict[Path, str]:
+    return {
+        repo / "bot/data/nlu/faq.yml": nlu_faq(k),
+        repo / "bot/data/nlu/behaviour.yml": nlu_behaviour(k),
+        repo / "bot/domain/generated.yml": domain(k),
+        repo / "bot/actions/catalogue.json": catalogue(k),
+    }
+
+
+def main(argv: list[str] | None = None, repo: Path = REPO) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if generated files are stale")
+    args = parser.parse_args(argv)
+    try:
+        k = load(repo / "knowledge")
+    except KnowledgeError as exc:
+        print(f"Cannot generate: the knowledge folder has {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    stale = []
+    for path, text in outputs(k, repo).items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if args.check:
+            stale.append(str(path.relative_to(repo)))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(repo)}")
+    if stale:
+        print("Generated files are out of date with knowledge/: " + ", ".join(stale)
+              + ". Run `make generate`.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

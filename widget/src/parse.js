@@ -1,0 +1,100 @@
+// Message parsing: turns chat API payloads into the widget's own records.
+// Everything coming from the network is treated as untrusted: text is only
+// ever rendered with textContent, and links must be http(s) URLs.
+
+var MAX_CHARS = 2000;
+var STATES = ["bot", "queued", "agent", "closed"];
+var SENDERS = ["user", "bot", "agent", "system"];
+
+function asText(v) {
+  return typeof v === "string" ? v : v == null ? "" : String(v);
+}
+
+// Code points, not UTF-16 units: the server counts characters the same way.
+function countChars(s) {
+  return Array.from(s).length;
+}
+
+function safeUrl(u) {
+  try {
+    var url = new URL(asText(u));
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function isRatingPayload(p) {
+  return /^\/rate\b/.test(p);
+}
+
+function parseMessage(raw) {
+  if (!raw || typeof raw !== "object" || (raw.text == null && !raw.buttons && !raw.links)) return null;
+  var m = {
+    id: raw.id == null ? null : asText(raw.id),
+    sender: SENDERS.indexOf(raw.sender) >= 0 ? raw.sender : "bot",
+    text: asText(raw.text),
+    topic: raw.topic ? asText(raw.topic) : null,
+    agent: raw.agent_name ? asText(raw.agent_name) : "",
+    links: [],
+    buttons: []
+  };
+  (Array.isArray(raw.links) ? raw.links : []).forEach(function (l) {
+    var url = l && safeUrl(l.url);
+    if (url) m.links.push({ title: asText(l.title) || url, url: url });
+  });
+  (Array.isArray(raw.buttons) ? raw.buttons : []).forEach(function (b) {
+    if (b && (b.title || b.payload)) m.buttons.push({ title: asText(b.title || b.payload), payload: asText(b.payload) });
+  });
+  m.rating = m.buttons.length > 1 && m.buttons.every(function (b) { return isRatingPayload(b.payload); });
+  return m;
+}
+
+// Accepts a response body or a pushed event and returns {state, queue, messages}.
+// A pushed event is either a single Message or {"state": ...}.
+function parseBody(body) {
+  var out = { state: null, queue: null, messages: [] };
+  if (!body || typeof body !== "object") return out;
+  if (STATES.indexOf(body.state) >= 0) out.state = body.state;
+  var q = body.queue;
+  if (q && typeof q === "object") {
+    out.queue = {
+      position: typeof q.position === "number" ? q.position : null,
+      wait: typeof q.estimated_wait_minutes === "number" ? q.estimated_wait_minutes : null
+    };
+  }
+  var list = Array.isArray(body.messages) ? body.messages : body.sender ? [body] : [];
+  list.forEach(function (raw) {
+    var m = parseMessage(raw);
+    if (m) out.messages.push(m);
+  });
+  return out;
+}
+
+// Message ids are "unique and increasing" strings: compare numerically when
+// both are numbers, otherwise by length and then lexically (ULID-like ids).
+function idAfter(a, b) {
+  if (b == null) return true;
+  if (a == null) return false;
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return Number(a) > Number(b);
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
+
+// Local copies of the citizen's own messages never keep a personal identity
+// number once the message has been delivered (the server masks its copy).
+var PNR = /\b((?:19|20)?)(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01]))([-+ ]?)(\d{4})\b/g;
+
+function luhnOk(digits) {
+  var sum = 0;
+  for (var i = 0; i < digits.length; i++) {
+    var d = Number(digits[i]) * (i % 2 === 0 ? 2 : 1);
+    sum += d > 9 ? d - 9 : d;
+  }
+  return sum % 10 === 0;
+}
+
+function maskLocal(text) {
+  return text.replace(PNR, function (all, century, date, sep, last) {
+    return luhnOk(date + last) ? "[personnummer borttaget]" : all;
+  });
+}

@@ -1,0 +1,346 @@
+// UI: builds the launcher and the chat panel inside the shadow root and
+// renders what the conversation reports. All text from the network goes in
+// through textContent; the only markup here is the widget's own.
+
+var PHONE = "010-234 50 00";
+var PHONE_HREF = "tel:+46102345000";
+var HUMAN_REQUEST = "Jag vill prata med en människa";
+
+var ICONS = {
+  chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+  close: "M6 6l12 12M18 6L6 18",
+  send: "M4 12l16-8-6 16-2.5-6.5z",
+  external: "M14 4h6v6M20 4l-9 9M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5"
+};
+
+function h(tag, attrs, children) {
+  var el = document.createElement(tag);
+  for (var k in attrs || {}) {
+    if (attrs[k] == null || attrs[k] === false) continue;
+    if (k === "text") el.textContent = attrs[k];
+    else if (k.slice(0, 2) === "on") el.addEventListener(k.slice(2), attrs[k]);
+    else el.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
+  }
+  (children || []).forEach(function (c) {
+    if (c != null) el.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+  });
+  return el;
+}
+
+function icon(name) {
+  var ns = "http://www.w3.org/2000/svg";
+  var svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("class", "icon");
+  var path = document.createElementNS(ns, "path");
+  path.setAttribute("d", ICONS[name]);
+  svg.appendChild(path);
+  return svg;
+}
+
+function phoneLink() {
+  return h("a", { href: PHONE_HREF, text: PHONE });
+}
+
+function minutes(n) {
+  if (n < 1) return "mindre än en minut";
+  return "cirka " + n + (n === 1 ? " minut" : " minuter");
+}
+
+// Texts for the error area, in plain Swedish. Arrays mix text and nodes.
+var ERRORS = {
+  offline: function () { return ["Vi kan inte nå chatten just nu. Ring Medborgarservice på ", phoneLink(), "."]; },
+  offline_pending: function () { return ["Vi kan inte nå chatten just nu. Ring Medborgarservice på ", phoneLink(), ". Ditt meddelande är sparat och skickas så snart vi har kontakt igen."]; },
+  busy: function () { return ["Det är många som skriver just nu. Ditt meddelande skickas om en liten stund."]; },
+  too_long: function () { return ["Meddelandet är för långt. Det får vara högst 2 000 tecken. Korta det och skicka igen."]; },
+  rejected: function () { return ["Meddelandet gick inte att skicka. Försök igen, eller ring Medborgarservice på ", phoneLink(), "."]; },
+  gone: function () { return ["Den här chatten har avslutats. Skriv ett nytt meddelande om du vill börja om."]; }
+};
+var RETRYABLE = { offline: true, offline_pending: true };
+
+function createUi(shadow, assetBase) {
+  var conv = null;
+  var nodes = typeof WeakMap === "function" ? new WeakMap() : null;
+  var errorKind = null;
+  var unreadShown = false;
+
+  var launcherText = h("span", { text: "Chatta med oss" });
+  var badge = h("span", { "class": "badge", hidden: true, text: "Nytt meddelande" });
+  var launcher = h("button", { type: "button", "class": "launcher", "aria-expanded": "false", "aria-controls": "mc-panel", onclick: function () { open(true); } }, [icon("chat"), launcherText, badge]);
+  var unreadStatus = h("div", { "class": "sr", role: "status" });
+
+  var closeBtn = h("button", { type: "button", "class": "icon-btn", "aria-label": "Stäng chatten", title: "Stäng chatten", onclick: function () { close(); } }, [icon("close")]);
+  var humanBtn = h("button", { type: "button", "class": "tool", onclick: function () { send(HUMAN_REQUEST); } , text: "Prata med en människa" });
+  var clearBtn = h("button", { type: "button", "class": "tool", "aria-expanded": "false", "aria-controls": "mc-confirm", onclick: function () { showConfirm(true); }, text: "Avsluta och rensa" });
+
+  var confirmYes = h("button", { type: "button", "class": "tool tool-strong", onclick: function () { clearAll(); }, text: "Ja, avsluta och rensa" });
+  var confirmNo = h("button", { type: "button", "class": "tool", onclick: function () { showConfirm(false); clearBtn.focus(); }, text: "Nej, fortsätt chatta" });
+  var confirm = h("div", { id: "mc-confirm", "class": "confirm", role: "group", "aria-labelledby": "mc-confirm-q", hidden: true }, [
+    h("p", { id: "mc-confirm-q", text: "Vill du avsluta chatten? Allt som står här rensas bort." }),
+    h("div", { "class": "row" }, [confirmYes, confirmNo])
+  ]);
+
+  var stateBar = h("p", { "class": "statebar", hidden: true });
+
+  var notice = h("div", { id: "mc-notice", "class": "notice" }, [
+    h("p", {}, [h("strong", { text: "Du chattar med en automatisk assistent." }), " Den svarar på vanliga frågor om Mjölby kommun."]),
+    h("p", { text: "Skriv inte ditt personnummer eller andra känsliga uppgifter, till exempel om din hälsa." }),
+    h("p", {}, [externalLink(assetBase + "om-chatten.html", "Så hanterar vi dina uppgifter")])
+  ]);
+  var log = h("div", { "class": "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Meddelanden i chatten" });
+  var scroller = h("div", { "class": "scroll" }, [notice, log]);
+
+  var typing = h("div", { "class": "typing", role: "status" });
+  var alertText = h("p", {});
+  var retryBtn = h("button", { type: "button", "class": "tool", hidden: true, onclick: function () { if (conv) conv.retryNow(); }, text: "Försök igen" });
+  var alertBox = h("div", { "class": "alert", role: "alert" });
+
+  var input = h("textarea", { id: "mc-input", rows: "1", "aria-describedby": "mc-hint", autocomplete: "off", spellcheck: "true" });
+  var counter = h("span", { "class": "count", "aria-hidden": "true", text: "0/" + MAX_CHARS });
+  var sendBtn = h("button", { type: "submit", "class": "send" }, [icon("send"), h("span", { text: "Skicka" })]);
+  var form = h("form", { "class": "composer", novalidate: true }, [
+    h("div", { "class": "row labelrow" }, [h("label", { "for": "mc-input", text: "Skriv ditt meddelande" }), counter]),
+    h("div", { "class": "row" }, [input, sendBtn]),
+    h("p", { id: "mc-hint", "class": "sr", text: "Skicka med Enter. Ny rad med Skift och Enter. Högst 2 000 tecken." })
+  ]);
+
+  var panel = h("div", { id: "mc-panel", "class": "panel", role: "dialog", "aria-labelledby": "mc-title", "aria-describedby": "mc-notice", hidden: true }, [
+    h("div", { "class": "head" }, [h("h2", { id: "mc-title", text: "Chatta med Mjölby kommun" }), closeBtn]),
+    h("div", { "class": "tools" }, [humanBtn, clearBtn]),
+    confirm,
+    stateBar,
+    scroller,
+    typing,
+    alertBox,
+    form,
+    h("p", { "class": "foot" }, [externalLink(assetBase + "tillganglighet.html", "Tillgänglighetsredogörelse")])
+  ]);
+
+  var root = h("div", { "class": "root", lang: "sv", dir: "ltr" }, [launcher, unreadStatus, panel]);
+  shadow.appendChild(root);
+
+  function externalLink(url, title) {
+    return h("a", { href: url, target: "_blank", rel: "noopener noreferrer", "class": "ext" }, [title, h("span", { "class": "sr", text: " (öppnas i ny flik)" }), icon("external")]);
+  }
+
+  // ---- events ----
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text) return input.focus();
+    if (countChars(text) > MAX_CHARS) {
+      setError("too_long");
+      return input.focus();
+    }
+    input.value = "";
+    onInput();
+    send(text);
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (form.requestSubmit) form.requestSubmit();
+      else form.dispatchEvent(new Event("submit", { cancelable: true }));
+    }
+  });
+  input.addEventListener("input", onInput);
+  panel.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" && e.key !== "Esc") return;
+    e.stopPropagation();
+    if (!confirm.hidden) {
+      showConfirm(false);
+      clearBtn.focus();
+    } else {
+      close();
+    }
+  });
+
+  function onInput() {
+    var n = countChars(input.value);
+    var over = n > MAX_CHARS;
+    counter.textContent = n + "/" + MAX_CHARS + (over ? " – för långt" : "");
+    counter.classList.toggle("over", over);
+    if (!over && errorKind === "too_long") setError(null);
+    // Grow with the text up to the CSS max-height, then scroll.
+    input.style.height = "auto";
+    input.style.height = input.scrollHeight + 2 + "px";
+  }
+
+  function send(text, payload) {
+    conv.send(text, payload);
+    input.focus();
+  }
+
+  function open(focus) {
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    badge.hidden = true;
+    unreadShown = false;
+    unreadStatus.textContent = "";
+    conv.setOpen(true);
+    scrollDown();
+    if (focus) input.focus();
+  }
+
+  function close() {
+    if (panel.hidden) return;
+    showConfirm(false);
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    conv.setOpen(false);
+    launcher.focus();
+  }
+
+  function showConfirm(show) {
+    confirm.hidden = !show;
+    clearBtn.setAttribute("aria-expanded", String(show));
+    if (show) confirmYes.focus();
+  }
+
+  function clearAll() {
+    conv.clear();
+    close();
+  }
+
+  function setError(kind) {
+    if (kind === errorKind) return;
+    errorKind = kind;
+    alertBox.textContent = "";
+    if (!kind) return;
+    alertText.textContent = "";
+    ERRORS[kind]().forEach(function (part) {
+      alertText.appendChild(typeof part === "string" ? document.createTextNode(part) : part);
+    });
+    retryBtn.hidden = !RETRYABLE[kind];
+    alertBox.appendChild(alertText);
+    alertBox.appendChild(retryBtn);
+    alertBox.className = "alert alert-" + (kind === "busy" || kind === "gone" ? "info" : "error");
+  }
+
+  function nearBottom() {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+  }
+
+  function scrollDown() {
+    scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  function senderLabel(m) {
+    if (m.sender === "user") return h("span", { "class": "sr", text: "Du skrev: " });
+    if (m.sender === "agent") return h("p", { "class": "who", text: m.agent ? m.agent + ", Medborgarservice" : "Medborgarservice" });
+    if (m.sender === "bot") return h("span", { "class": "sr", text: "Assistenten: " });
+    return h("span", { "class": "sr", text: "Meddelande: " });
+  }
+
+  function renderButtons(m) {
+    if (!m.buttons.length || m.used) return null;
+    return h("div", { "class": "quick" + (m.rating ? " rating" : ""), role: "group", "aria-label": m.rating ? "Betyg från 1 till 5" : "Svarsalternativ" }, m.buttons.map(function (b) {
+      return h("button", { type: "button", "class": "quick-btn", text: b.title, onclick: function () { send(b.title, b.payload); } });
+    }));
+  }
+
+  function renderMessage(m) {
+    var label = senderLabel(m);
+    var bubble = h("div", { "class": "bubble" }, [label.tagName === "SPAN" ? label : null, h("span", { "class": "text", text: m.text })]);
+    var links = m.links.length ? h("ul", { "class": "links" }, m.links.map(function (l) {
+      return h("li", {}, [externalLink(l.url, l.title)]);
+    })) : null;
+    var el = h("div", { "class": "msg msg-" + m.sender }, [
+      label.tagName === "P" ? label : null,
+      bubble,
+      links,
+      renderButtons(m),
+      m.pending ? h("p", { "class": "pending", text: "Skickas …" }) : null
+    ]);
+    return el;
+  }
+
+  var view = {
+    add: function (m) {
+      var stick = m.sender === "user" || nearBottom();
+      var el = renderMessage(m);
+      if (nodes) nodes.set(m, el);
+      log.appendChild(el);
+      if (stick) scrollDown();
+    },
+    // In-place changes only, so the log does not announce a message twice.
+    update: function (m) {
+      var el = nodes && nodes.get(m);
+      if (!el) return;
+      var pending = el.querySelector(".pending");
+      if (pending && !m.pending) pending.remove();
+      var quick = el.querySelector(".quick");
+      if (quick && m.used) {
+        var hadFocus = shadow.activeElement && quick.contains(shadow.activeElement);
+        quick.remove();
+        if (hadFocus) input.focus();
+      }
+      var text = el.querySelector(".text");
+      if (text && text.textContent !== m.text) text.textContent = m.text;
+    },
+    remove: function (m) {
+      var el = nodes && nodes.get(m);
+      if (el) el.remove();
+    },
+    typing: function (on) {
+      var want = on ? "Assistenten skriver …" : "";
+      if (typing.textContent === want) return;
+      typing.textContent = "";
+      if (on) typing.appendChild(h("span", { "class": "dots", "aria-hidden": "true" }, [h("span"), h("span"), h("span")]));
+      if (on) typing.appendChild(document.createTextNode(want));
+    },
+    error: setError,
+    state: function (state, queue) {
+      humanBtn.hidden = state === "queued" || state === "agent";
+      var text = "";
+      if (state === "queued") {
+        text = "Du står i kö till Medborgarservice.";
+        if (queue && queue.position != null) text += " Du är nummer " + queue.position + " i kön.";
+        if (queue && queue.wait != null) text += " Beräknad väntetid: " + minutes(queue.wait) + ".";
+      } else if (state === "agent") {
+        text = "Du chattar nu med en medarbetare på Medborgarservice.";
+      } else if (state === "closed") {
+        text = "Samtalet med Medborgarservice är avslutat.";
+      }
+      stateBar.textContent = text;
+      stateBar.hidden = !text;
+      stateBar.className = "statebar statebar-" + state;
+    },
+    restoreInput: function (text) {
+      input.value = input.value ? text + "\n" + input.value : text;
+      onInput();
+      input.focus();
+    },
+    unread: function (m) {
+      if (m.sender === "user" || unreadShown) return;
+      unreadShown = true;
+      badge.hidden = false;
+      unreadStatus.textContent = m.sender === "agent" ? "Nytt meddelande från Medborgarservice i chatten." : "Nytt meddelande i chatten.";
+    },
+    reset: function () {
+      log.textContent = "";
+      typing.textContent = "";
+      setError(null);
+      view.state("bot", null);
+      input.value = "";
+      onInput();
+      badge.hidden = true;
+      unreadShown = false;
+      unreadStatus.textContent = "";
+    }
+  };
+
+  return {
+    view: view,
+    bind: function (c) {
+      conv = c;
+    },
+    open: open,
+    close: close,
+    isOpen: function () { return !panel.hidden; }
+  };
+}
