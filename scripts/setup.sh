@@ -39,6 +39,9 @@ if [ "$(cat "$SPACY_DIR/.hash" 2>/dev/null)" != "$spacy_hash" ]; then
   echo "$spacy_hash" > "$SPACY_DIR/.hash"
 fi
 
+say "Building the chat widget"
+"$API_PY" "$REPO/widget/build.py" >/dev/null || die "building the widget failed"
+
 say "Generating training data from knowledge/"
 "$API_PY" "$REPO/tools/generate.py"
 

@@ -7,14 +7,16 @@ source "$(dirname "$0")/common.sh"
 fingerprint="$(hash_files bot/config.yml bot/domain bot/data bot/components bot/requirements.lock scripts/build_spacy.py)"
 model="$CACHE_DIR/models/$fingerprint.tar.gz"
 mkdir -p "$CACHE_DIR/models" "$DATA_DIR/models"
+# Rasa caches trained components; unchanged parts of the pipeline are reused.
+export RASA_CACHE_DIRECTORY="$CACHE_DIR/rasa-cache"
 if [ ! -f "$model" ]; then
   say "Training the model (inputs changed; this takes a few minutes)"
   (cd "$REPO/bot" && "$BOT_VENV/bin/rasa" train --config config.yml --domain domain --data data \
-      --out "$CACHE_DIR/models" --fixed-model-name "$fingerprint.partial" 2>&1 \
+      --out "$CACHE_DIR/models" --fixed-model-name "$fingerprint-partial" 2>&1 \
     | grep -E "Epochs:|Starting to train|Finished training|Your Rasa model|error|Error" \
     | sed -u 's/\r.*//' | uniq) || true
-  [ -f "$CACHE_DIR/models/$fingerprint.partial.tar.gz" ] || die "training failed; run 'cd bot && rasa train' for details"
-  mv "$CACHE_DIR/models/$fingerprint.partial.tar.gz" "$model"
+  [ -f "$CACHE_DIR/models/$fingerprint-partial.tar.gz" ] || die "training failed; run 'cd bot && rasa train' for details"
+  mv "$CACHE_DIR/models/$fingerprint-partial.tar.gz" "$model"
 else
   say "The model is up to date ($fingerprint)"
 fi

@@ -78,17 +78,22 @@ def reply_topics(messages: list[dict]) -> list[str]:
     return [m["topic"] for m in messages if m.get("sender") == "bot" and m.get("topic")]
 
 
-async def ask(client: httpx.AsyncClient, text: str) -> tuple[list[str], list[dict]]:
-    conv = (await client.post("/api/v1/conversations", json={"locale": "sv"})).raise_for_status().json()
-    for attempt in range(5):
-        resp = await client.post(f"/api/v1/conversations/{conv['conversation_id']}/messages", json={"text": text})
+async def post(client: httpx.AsyncClient, url: str, body: dict) -> dict:
+    """POST, waiting out rate limits (the API limits one client's pace)."""
+    for _ in range(30):
+        resp = await client.post(url, json=body)
         if resp.status_code == 429:
             await asyncio.sleep(float(resp.headers.get("Retry-After", "1")))
             continue
-        resp.raise_for_status()
-        messages = resp.json()["messages"]
-        return reply_topics(messages), messages
-    raise RuntimeError("rate limited five times in a row")
+        return resp.raise_for_status().json()
+    raise RuntimeError(f"rate limited 30 times in a row at {url}")
+
+
+async def ask(client: httpx.AsyncClient, text: str) -> tuple[list[str], list[dict]]:
+    conv = await post(client, "/api/v1/conversations", {"locale": "sv"})
+    reply = await post(client, f"/api/v1/conversations/{conv['conversation_id']}/messages", {"text": text})
+    messages = reply["messages"]
+    return reply_topics(messages), messages
 
 
 def mask_like_gateway(text: str) -> tuple[str, bool]:

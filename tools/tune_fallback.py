@@ -18,10 +18,8 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -53,19 +51,28 @@ def split(k, holdout: float = 0.2):
 
 
 def train(k, workdir: Path) -> Path:
+    import hashlib
+
     data = workdir / "data"
-    data.mkdir()
+    data.mkdir(parents=True, exist_ok=True)
+    fingerprint = hashlib.sha256(
+        (nlu_faq(k) + nlu_behaviour(k) + (REPO / "bot/config.yml").read_text()).encode()
+    ).hexdigest()[:16]
+    model = workdir / "models" / f"tune-{fingerprint}.tar.gz"
+    if model.exists():
+        return model
     (data / "faq.yml").write_text(nlu_faq(k), encoding="utf-8")
     (data / "behaviour.yml").write_text(nlu_behaviour(k), encoding="utf-8")
     cmd = [str(Path(sys.executable).with_name("rasa")), "train", "nlu", "--config", "config.yml",
            "--nlu", str(data), "--domain", "domain", "--out", str(workdir / "models"),
-           "--fixed-model-name", "tune"]
+           "--fixed-model-name", f"tune-{fingerprint}"]
     subprocess.run(cmd, cwd=REPO / "bot", check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return workdir / "models" / "tune.tar.gz"
+    return model
 
 
 async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     os.chdir(REPO / "bot")
+    sys.path.insert(0, str(REPO / "bot"))  # custom components live there
     from rasa.core.agent import Agent  # noqa: PLC0415
 
     agent = Agent.load(str(model))
@@ -89,14 +96,12 @@ def outcome(parsed: dict, gold: str, intent_t: float, faq_t: float) -> str:
 
 def main() -> int:
     k, held = split(load())
-    workdir = Path(tempfile.mkdtemp(prefix="tune-"))
-    try:
-        print(f"Training on {sum(len(t.examples) for t in k.topics.values())} topic examples, "
-              f"holding out {len(held)} ...", flush=True)
-        model = train(k, workdir)
-        parsed = asyncio.run(parse_all(model, [t for t, _ in held]))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    # The held-out model is kept (keyed by its inputs) so a rerun only parses.
+    workdir = Path(os.environ.get("DATA_DIR", REPO / "var")) / "tune"
+    print(f"Training on {sum(len(t.examples) for t in k.topics.values())} topic examples, "
+          f"holding out {len(held)} ...", flush=True)
+    model = train(k, workdir)
+    parsed = asyncio.run(parse_all(model, [t for t, _ in held]))
     grid_i = [round(x * 0.05, 2) for x in range(0, 19)]
     grid_f = [round(x * 0.05, 2) for x in range(0, 19)]
     results = []
@@ -113,6 +118,10 @@ def main() -> int:
     print("Best thresholds (utility = correct - wrong):")
     for score, it, ft, counts in results[:8]:
         print(f"  intent {it:.2f}  faq {ft:.2f}  utility {score:4d}  {counts}")
+    print(f"\nThe curve at intent threshold {best[1]:.2f}:")
+    for score, it, ft, counts in sorted((r for r in results if r[1] == best[1]), key=lambda r: r[2]):
+        print(f"  faq {ft:.2f}  correct {counts.get('correct', 0):4d}  wrong {counts.get('wrong', 0):4d}  "
+              f"fallback {counts.get('fallback', 0):4d}  utility {score:4d}")
     print(json.dumps({"intent_threshold": best[1], "faq_min_confidence": best[2], "counts": best[3],
                       "held_out": len(held)}))
     return 0

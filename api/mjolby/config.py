@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     cors_allow_origins: Annotated[list[str], NoDecode] = []
     widget_dist_dir: Path = REPO_ROOT / "widget" / "dist"
 
+    # Staff console (handover): the first admin is created at start from these
+    # two when no admin exists yet; nothing is created without both.
+    staff_admin_email: str | None = None
+    staff_admin_password: SecretStr | None = None
+    staff_session_hours: float = Field(default=10.0, gt=0, le=24 * 14)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:

@@ -260,6 +260,13 @@ class ServiceHours:
             )
         return f"{subject} har stängt för i dag och öppnar igen {when}."
 
+    def opens_again(self, channel: Channel = "phone", now: Optional[datetime] = None) -> Optional[str]:
+        """'i morgon, torsdag, kl. 7.30' (when closed), None when open now."""
+        status = self.status(channel, now)
+        if status.open_now or status.opens_next is None:
+            return None
+        return when_phrase(status.opens_next, status.now, with_date=self._closed_day_between(status))
+
     def _closed_day_between(self, status: ChannelStatus) -> bool:
         """Whether a holiday or closed day falls between now and the next opening."""
         if status.opens_next is None:

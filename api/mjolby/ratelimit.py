@@ -107,10 +107,12 @@ class RedisBuckets:
 
     async def take(self, key: str, per_minute: int) -> float:
         try:
-            wait = float(await self._script(keys=[self._prefix + key], args=[per_minute, per_minute / 60.0]))
+            wait = float(await self._script(keys=[self._prefix + key],
+                                            args=[per_minute, per_minute / 60.0]))
         except Exception as exc:  # noqa: BLE001 - limits must not take the chat down
             if not self._failing:
-                logger.warning("Redis rate limiting unavailable (%s); limiting per process", type(exc).__name__)
+                logger.warning("Redis rate limiting unavailable (%s); limiting per process",
+                               type(exc).__name__)
                 self._failing = True
             return self._fallback.take_now(key, per_minute)
         if self._failing:

@@ -56,3 +56,10 @@ ERROR_FIELD_MISSING = "Fältet {field} saknas."
 ERROR_FIELD_WRONG_TYPE = "Fältet {field} har fel typ."
 ERROR_FIELD_INVALID = "Fältet {field} har ett ogiltigt värde."
 ERROR_TEXT_EMPTY = "Meddelandet är tomt."
+
+# Used only if the bot answers the start of a conversation with nothing.
+GREETING = (
+    "Hej! Jag är Mjölby kommuns digitala assistent, ett automatiskt program. "
+    "Skriv inte personnummer eller andra känsliga uppgifter här. "
+    "Vad kan jag hjälpa dig med?"
+)

@@ -18,7 +18,10 @@ REPHRASE = (
     "Jag är inte säker på att jag förstod din fråga. Kan du skriva den på ett annat sätt, "
     "gärna med några ord om vad det gäller?"
 )
-REPHRASE_WITH_SUGGESTIONS = REPHRASE + " Eller menade du något av det här?"
+REPHRASE_WITH_SUGGESTIONS = (
+    "Jag är inte säker på att jag förstod din fråga. Menade du något av det här? "
+    "Du kan också skriva frågan på ett annat sätt."
+)
 TALK_TO_PERSON = {"title": "Prata med Medborgarservice", "payload": "/handover_request"}
 
 

@@ -274,7 +274,8 @@ function createConversation(api, view) {
     },
     setOpen: function (open) {
       s.open = open;
-      save();
+      // Nothing is written for a chat that has not started (or was cleared).
+      if (s.cid || s.messages.length) save();
       if (open) pump();
     },
     send: send,

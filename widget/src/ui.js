@@ -5,6 +5,7 @@
 var PHONE = "010-234 50 00";
 var PHONE_HREF = "tel:+46102345000";
 var HUMAN_REQUEST = "Jag vill prata med en människa";
+var CANCEL_WAIT = { text: "Jag vill sluta vänta", payload: "/cancel_handover" };
 
 var ICONS = {
   chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
@@ -73,7 +74,7 @@ function createUi(shadow, assetBase) {
 
   var closeBtn = h("button", { type: "button", "class": "icon-btn", "aria-label": "Stäng chatten", title: "Stäng chatten", onclick: function () { close(); } }, [icon("close")]);
   var humanBtn = h("button", { type: "button", "class": "tool", onclick: function () { send(HUMAN_REQUEST); } , text: "Prata med en människa" });
-  var clearBtn = h("button", { type: "button", "class": "tool", "aria-expanded": "false", "aria-controls": "mc-confirm", onclick: function () { showConfirm(true); }, text: "Avsluta och rensa" });
+  var clearBtn = h("button", { type: "button", "class": "tool tool-quiet", "aria-expanded": "false", "aria-controls": "mc-confirm", onclick: function () { showConfirm(true); }, text: "Avsluta och rensa" });
 
   var confirmYes = h("button", { type: "button", "class": "tool tool-strong", onclick: function () { clearAll(); }, text: "Ja, avsluta och rensa" });
   var confirmNo = h("button", { type: "button", "class": "tool", onclick: function () { showConfirm(false); clearBtn.focus(); }, text: "Nej, fortsätt chatta" });
@@ -82,12 +83,17 @@ function createUi(shadow, assetBase) {
     h("div", { "class": "row" }, [confirmYes, confirmNo])
   ]);
 
-  var stateBar = h("p", { "class": "statebar", hidden: true });
+  var stateText = h("p", {});
+  var cancelBtn = h("button", { type: "button", "class": "tool", hidden: true, onclick: function () { send(CANCEL_WAIT.text, CANCEL_WAIT.payload); }, text: "Sluta vänta" });
+  var stateBar = h("div", { "class": "statebar", hidden: true }, [stateText, cancelBtn]);
 
   var notice = h("div", { id: "mc-notice", "class": "notice" }, [
     h("p", {}, [h("strong", { text: "Du chattar med en automatisk assistent." }), " Den svarar på vanliga frågor om Mjölby kommun."]),
     h("p", { text: "Skriv inte ditt personnummer eller andra känsliga uppgifter, till exempel om din hälsa." }),
-    h("p", {}, [externalLink(assetBase + "om-chatten.html", "Så hanterar vi dina uppgifter")])
+    h("p", { "class": "notice-links" }, [
+      externalLink(assetBase + "om-chatten.html", "Så hanterar vi dina uppgifter"),
+      externalLink(assetBase + "tillganglighet.html", "Tillgänglighetsredogörelse")
+    ])
   ]);
   var log = h("div", { "class": "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Meddelanden i chatten" });
   var scroller = h("div", { "class": "scroll" }, [notice, log]);
@@ -108,14 +114,13 @@ function createUi(shadow, assetBase) {
 
   var panel = h("div", { id: "mc-panel", "class": "panel", role: "dialog", "aria-labelledby": "mc-title", "aria-describedby": "mc-notice", hidden: true }, [
     h("div", { "class": "head" }, [h("h2", { id: "mc-title", text: "Chatta med Mjölby kommun" }), closeBtn]),
-    h("div", { "class": "tools" }, [humanBtn, clearBtn]),
-    confirm,
     stateBar,
     scroller,
     typing,
     alertBox,
     form,
-    h("p", { "class": "foot" }, [externalLink(assetBase + "tillganglighet.html", "Tillgänglighetsredogörelse")])
+    confirm,
+    h("div", { "class": "tools" }, [humanBtn, clearBtn])
   ]);
 
   var root = h("div", { "class": "root", lang: "sv", dir: "ltr" }, [launcher, unreadStatus, panel]);
@@ -208,6 +213,10 @@ function createUi(shadow, assetBase) {
 
   function setError(kind) {
     if (kind === errorKind) return;
+    keepBottom(function () { showError(kind); });
+  }
+
+  function showError(kind) {
     errorKind = kind;
     alertBox.textContent = "";
     if (!kind) return;
@@ -227,6 +236,14 @@ function createUi(shadow, assetBase) {
 
   function scrollDown() {
     scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  // Banners above and below the messages shrink the message area; keep the
+  // newest message in view when the citizen was reading at the bottom.
+  function keepBottom(change) {
+    var stick = nearBottom();
+    change();
+    if (stick) scrollDown();
   }
 
   function senderLabel(m) {
@@ -289,9 +306,11 @@ function createUi(shadow, assetBase) {
     typing: function (on) {
       var want = on ? "Assistenten skriver …" : "";
       if (typing.textContent === want) return;
-      typing.textContent = "";
-      if (on) typing.appendChild(h("span", { "class": "dots", "aria-hidden": "true" }, [h("span"), h("span"), h("span")]));
-      if (on) typing.appendChild(document.createTextNode(want));
+      keepBottom(function () {
+        typing.textContent = "";
+        if (on) typing.appendChild(h("span", { "class": "dots", "aria-hidden": "true" }, [h("span"), h("span"), h("span")]));
+        if (on) typing.appendChild(document.createTextNode(want));
+      });
     },
     error: setError,
     state: function (state, queue) {
@@ -306,9 +325,12 @@ function createUi(shadow, assetBase) {
       } else if (state === "closed") {
         text = "Samtalet med Medborgarservice är avslutat.";
       }
-      stateBar.textContent = text;
-      stateBar.hidden = !text;
-      stateBar.className = "statebar statebar-" + state;
+      keepBottom(function () {
+        stateText.textContent = text;
+        stateBar.hidden = !text;
+        cancelBtn.hidden = state !== "queued";
+        stateBar.className = "statebar statebar-" + state;
+      });
     },
     restoreInput: function (text) {
       input.value = input.value ? text + "\n" + input.value : text;

@@ -94,6 +94,8 @@ class Message(Base):
     buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     pii_masked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The name a person at Medborgarservice shows on their messages (revision 0002).
+    agent_name: Mapped[str | None] = mapped_column(String(80))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from mjolby.conversations.models import Message
+from mjolby.conversations.service import StoredMessage
 
 MAX_TEXT_CHARACTERS = 2000
 TEXT_TOO_LONG = "text_too_long"  # error type the 422 handler turns into 413
@@ -68,9 +69,16 @@ class MessageOut(BaseModel):
     links: list[Link]
     buttons: list[Button]
     created_at: datetime
+    agent_name: str | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description=(
+            "Extension, on `agent` messages only: the first name of the person at "
+            'Medborgarservice, or "en medarbetare på Medborgarservice".'
+        ),
+    )
 
     @classmethod
-    def of(cls, message: Message) -> MessageOut:
+    def of(cls, message: Message | StoredMessage) -> MessageOut:
         return cls(
             id=str(message.id),
             sender=message.sender,  # type: ignore[arg-type]
@@ -79,18 +87,32 @@ class MessageOut(BaseModel):
             links=[Link(**link) for link in message.links],
             buttons=[Button(**button) for button in message.buttons],
             created_at=message.created_at,
+            agent_name=getattr(message, "agent_name", None),
         )
+
+
+class Queue(BaseModel):
+    position: int = Field(description="Platsen i kön (1 = först).")
+    estimated_wait_minutes: int = Field(description="Beräknad väntetid i minuter, från den verkliga kön.")
+
+
+QueueField = Field(
+    default=None, exclude_if=lambda value: value is None,
+    description="Extension, only while `state` is `queued`: the place in the queue and the expected wait.",
+)
 
 
 class ConversationOut(BaseModel):
     conversation_id: str
     state: StateName
     messages: list[MessageOut]
+    queue: Queue | None = QueueField
 
 
 class MessagesOut(BaseModel):
     state: StateName
     messages: list[MessageOut]
+    queue: Queue | None = QueueField
 
 
 class ErrorOut(BaseModel):

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, String, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from mjolby.conversations.models import Conversation, Message, Sender, State
-from mjolby.db import utcnow
+from mjolby.db import UTCDateTime, utcnow
 
 
 class ConversationNotFound(LookupError):
@@ -35,12 +35,29 @@ class NewMessage:
 
 
 @dataclass
+class StoredMessage:
+    """A message as inserted on the hot path (same attributes as the Message row)."""
+
+    id: int
+    conversation_id: str
+    sender: str
+    text: str
+    topic: str | None
+    extra_topics: list[str]
+    links: list[dict[str, str]]
+    buttons: list[dict[str, str]]
+    pii_masked: bool
+    created_at: datetime
+    agent_name: str | None = None
+
+
+@dataclass
 class Turn:
     """What one citizen message led to: the stored message and the replies."""
 
     state: str
-    user_message: Message | None
-    replies: list[Message] = field(default_factory=list)
+    user_message: StoredMessage
+    replies: list[StoredMessage] = field(default_factory=list)
 
 
 def create_conversation(*, db: Session, conversation_id: str, locale: str,
@@ -56,18 +73,55 @@ def create_conversation(*, db: Session, conversation_id: str, locale: str,
     conversation.last_topic = reply_topic(messages)
     db.add(conversation)
     db.flush()
-    db.add_all(messages)
+    _insert_in_order(db, messages)
     db.commit()
     return conversation, messages
 
 
-def load_conversation(*, db: Session, conversation_id: str) -> Conversation:
+@dataclass(frozen=True)
+class ConversationRef:
+    """What answering a message needs to know about its conversation."""
+
+    id: str
+    state: str
+    locale: str
+
+
+# The per-message hot path runs prepared Core statements on the session's
+# connection: the ORM's bookkeeping would cost more than the queries.
+_LOAD_REF = select(Conversation.id, Conversation.state, Conversation.locale).where(
+    Conversation.id == bindparam("conversation_id")
+)
+_TOUCH = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .values(
+        updated_at=bindparam("now", type_=UTCDateTime()),
+        last_topic=func.coalesce(bindparam("new_topic", type_=String()), Conversation.last_topic),
+    )
+    .returning(Conversation.state)
+)
+_STATE = select(Conversation.state).where(Conversation.id == bindparam("conversation_id"))
+_MESSAGE_FIELDS = [
+    Message.__table__.c[name]
+    for name in ("id", "conversation_id", "sender", "text", "topic", "extra_topics", "links",
+                 "buttons", "pii_masked", "created_at", "agent_name")
+]
+_MESSAGES_AFTER = (
+    select(*_MESSAGE_FIELDS)
+    .where(Message.conversation_id == bindparam("conversation_id"), Message.id > bindparam("after"))
+    .order_by(Message.id)
+)
+_INSERT_MESSAGE = insert(Message).returning(Message.id)
+
+
+def load_conversation(*, db: Session, conversation_id: str) -> ConversationRef:
     """Read a conversation and end the transaction at once. Commits (read only)."""
-    conversation = db.get(Conversation, conversation_id)
+    row = db.connection().execute(_LOAD_REF, {"conversation_id": conversation_id}).first()
     db.commit()
-    if conversation is None:
+    if row is None:
         raise ConversationNotFound(conversation_id)
-    return conversation
+    return ConversationRef(id=row.id, state=row.state, locale=row.locale)
 
 
 def _lock_conversation(*, db: Session, conversation_id: str, now: datetime,
@@ -104,8 +158,7 @@ def add_messages(*, db: Session, conversation_id: str, messages: Iterable[NewMes
     rows = [_message(conversation_id, m, now) for m in messages]
     _lock_conversation(db=db, conversation_id=conversation_id, now=now,
                        last_topic=reply_topic(rows))
-    db.add_all(rows)
-    db.flush()
+    _insert_in_order(db, rows)
     return rows
 
 
@@ -127,55 +180,87 @@ def set_state(*, db: Session, conversation_id: str, state: State | str,
 
 
 def list_messages(*, db: Session, conversation_id: str,
-                  after: int | None = None) -> tuple[str, list[Message]]:
+                  after: int | None = None) -> tuple[str, list[StoredMessage]]:
     """The conversation's state and its messages after `after`, oldest first. Commits."""
-    state = db.scalar(select(Conversation.state).where(Conversation.id == conversation_id))
+    connection = db.connection()
+    state = connection.execute(_STATE, {"conversation_id": conversation_id}).scalar()
     if state is None:
         db.commit()
         raise ConversationNotFound(conversation_id)
-    query = select(Message).where(Message.conversation_id == conversation_id)
-    if after is not None:
-        query = query.where(Message.id > after)
-    messages = list(db.scalars(query.order_by(Message.id)))
+    rows = connection.execute(
+        _MESSAGES_AFTER, {"conversation_id": conversation_id, "after": after or 0}
+    ).all()
     db.commit()
-    return state, messages
+    return state, [StoredMessage(**row._mapping) for row in rows]
+
+
+_BOT_ANSWERS = (State.BOT.value, State.QUEUED.value)
 
 
 def record_turn(*, db: Session, conversation_id: str, user_message: NewMessage,
                 notices: Sequence[NewMessage], bot_replies: Sequence[NewMessage],
-                now: datetime | None = None) -> Turn:
+                received_at: datetime | None = None, now: datetime | None = None) -> Turn:
     """Store a citizen message and what answers it, in one transaction. Commits.
 
     If a person took the conversation over while the bot was answering, the
     bot's replies are dropped: the person answers now.
     """
     now = now or utcnow()
-    state = _lock_conversation(db=db, conversation_id=conversation_id, now=now)
-    replies = list(notices) + (list(bot_replies) if state == State.BOT.value else [])
-    user_row = _message(conversation_id, user_message, now)
-    reply_rows = [_message(conversation_id, m, now) for m in replies]
-    topic = reply_topic(reply_rows)
-    if topic is not None:
-        db.execute(
-            update(Conversation).where(Conversation.id == conversation_id)
-            .values(last_topic=topic).execution_options(synchronize_session=False)
+    expected_topic = reply_topic([*notices, *bot_replies])
+    connection = db.connection()
+    # Touch the conversation first: see _lock_conversation for why.
+    state = connection.execute(
+        _TOUCH, {"conversation_id": conversation_id, "now": now, "new_topic": expected_topic}
+    ).scalar_one_or_none()
+    if state is None:
+        raise ConversationNotFound(conversation_id)
+    # Queued in this very turn (the bot's handover action created the case):
+    # the bot's replies say so and stay. Only a person taking over drops them.
+    replies = list(notices) + (list(bot_replies) if state in _BOT_ANSWERS else [])
+    topic = reply_topic(replies)
+    if topic is not None and topic != expected_topic:  # state changed meanwhile
+        connection.execute(
+            update(Conversation).where(Conversation.id == conversation_id).values(last_topic=topic)
         )
-    # Flush one by one: ids must follow the order of the conversation.
-    db.add(user_row)
-    db.flush()
-    for row in reply_rows:
-        db.add(row)
-        db.flush()
+    stored = [
+        _insert(connection, conversation_id, message, at)
+        for message, at in [(user_message, received_at or now), *((m, now) for m in replies)]
+    ]
     db.commit()
-    return Turn(state=state, user_message=user_row, replies=reply_rows)
+    return Turn(state=state, user_message=stored[0], replies=stored[1:])
 
 
-def reply_topic(messages: Iterable[Message]) -> str | None:
+def reply_topic(messages: Iterable[Message | NewMessage | StoredMessage]) -> str | None:
     """The topic of a reply: that of its first bot message that carries one."""
     for message in messages:
         if message.sender == Sender.BOT.value and message.topic:
             return message.topic
     return None
+
+
+def _insert_in_order(db: Session, rows: Sequence[Message]) -> None:
+    # One INSERT each: a multi-row INSERT does not promise ids in row order.
+    for row in rows:
+        db.add(row)
+        db.flush()
+
+
+def _insert(connection: Connection, conversation_id: str, new: NewMessage,
+            now: datetime) -> StoredMessage:
+    """Insert one message with Core (the per-message hot path, no unit of work)."""
+    values = {
+        "conversation_id": conversation_id,
+        "sender": Sender(new.sender).value,
+        "text": new.text,
+        "topic": new.topic,
+        "extra_topics": list(new.extra_topics),
+        "links": [dict(link) for link in new.links],
+        "buttons": [dict(button) for button in new.buttons],
+        "pii_masked": new.pii_masked,
+        "created_at": now,
+    }
+    message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
+    return StoredMessage(id=message_id, **values)
 
 
 def _message(conversation_id: str, new: NewMessage, now: datetime) -> Message:

@@ -1,0 +1,124 @@
+"""What the gateway does with a citizen's message before and after the bot.
+
+Masks identity numbers first, tells the citizen when one was removed, asks
+the bot (unless a person handles the conversation), and stores the turn.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from mjolby import pii, texts
+from mjolby.conversations import service
+from mjolby.handover import service as handover
+from mjolby.conversations.models import Conversation, Message, Sender, State, new_conversation_id
+from mjolby.conversations.service import ConversationRef, NewMessage, Turn
+from mjolby.rasa_client import BotReply, RasaClient, RasaUnavailable
+
+logger = logging.getLogger(__name__)
+
+GREET_MESSAGE = "/greet"
+SENSITIVE_TOPIC = "sensitive_data_shared"
+GREET_TOPIC = "greet"
+
+
+async def start_conversation(*, db: Session, rasa: RasaClient, locale: str,
+                             client_key: str | None,
+                             clock: Callable[[], datetime]) -> tuple[Conversation, list[Message]]:
+    conversation_id = new_conversation_id()
+    replies = await _ask_bot(rasa, conversation_id, GREET_MESSAGE, metadata=None)
+    if replies is None:
+        greeting = [_unreachable()]
+    else:
+        greeting = replies or [NewMessage(Sender.BOT, texts.GREETING, topic=GREET_TOPIC)]
+    return await run_in_threadpool(
+        service.create_conversation, db=db, conversation_id=conversation_id, locale=locale,
+        client_key=client_key, greeting=greeting, now=clock(),
+    )
+
+
+async def answer_message(*, db: Session, rasa: RasaClient, conversation: ConversationRef,
+                         text: str, payload: str | None,
+                         clock: Callable[[], datetime]) -> Turn:
+    received_at = clock()
+    masked_text, in_text = pii.mask(text)
+    masked_payload, in_payload = pii.mask(payload) if payload else (None, 0)
+    masked = bool(in_text or in_payload)
+    if masked:
+        logger.info("Masked %d identity number(s) in a message to conversation %s",
+                    in_text + in_payload, conversation.id)
+
+    if conversation.state == State.QUEUED.value and handover.is_cancel_request(masked_text, masked_payload):
+        # The citizen stops waiting ("Avbryt väntan"): the bot answers again.
+        state, stored, _ = await run_in_threadpool(
+            handover.cancel_waiting, db=db, conversation_id=conversation.id, now=received_at,
+            user_text=masked_text,
+        )
+        return Turn(state=state, user_message=stored[0], replies=stored[1:])  # type: ignore[arg-type]
+
+    notices: list[NewMessage] = []
+    bot_replies: list[NewMessage] = []
+    if conversation.state == State.BOT.value:
+        if masked:
+            notices.append(NewMessage(Sender.BOT, texts.SENSITIVE_DATA_REMOVED, topic=SENSITIVE_TOPIC))
+        if masked and masked_payload is None and pii.words_besides_masks(masked_text) < 2:
+            # Nothing but the number: no question for the bot to answer.
+            bot_replies.append(
+                NewMessage(Sender.BOT, texts.WHAT_CAN_I_HELP_WITH, topic=SENSITIVE_TOPIC)
+            )
+        else:
+            replies = await _ask_bot(
+                rasa, conversation.id, masked_payload or masked_text,
+                metadata={"locale": conversation.locale, "pii_masked": masked},
+            )
+            if replies is None:
+                bot_replies.append(_unreachable())
+            else:
+                bot_replies.extend(replies or [NewMessage(Sender.BOT, texts.NO_ANSWER)])
+    else:
+        # A person handles (or handled) the conversation: no bot, but the citizen
+        # still learns that the number was removed.
+        if masked:
+            notices.append(
+                NewMessage(Sender.SYSTEM, texts.SENSITIVE_DATA_REMOVED, topic=SENSITIVE_TOPIC)
+            )
+        if conversation.state == State.CLOSED.value:
+            notices.append(NewMessage(Sender.SYSTEM, texts.CONVERSATION_CLOSED))
+
+    return await run_in_threadpool(
+        service.record_turn, db=db, conversation_id=conversation.id,
+        user_message=NewMessage(Sender.USER, masked_text, pii_masked=masked),
+        notices=notices, bot_replies=bot_replies, received_at=received_at, now=clock(),
+    )
+
+
+async def _ask_bot(rasa: RasaClient, conversation_id: str, message: str,
+                   metadata: dict[str, Any] | None) -> list[NewMessage] | None:
+    """The bot's replies as messages to store, or None if the bot is unreachable."""
+    try:
+        replies = await rasa.send(conversation_id, message, metadata)
+    except RasaUnavailable as exc:
+        logger.error("Bot unreachable for conversation %s: %s", conversation_id, exc)
+        return None
+    return [_from_bot(reply) for reply in replies if reply.has_content]
+
+
+def _from_bot(reply: BotReply) -> NewMessage:
+    extra = (reply.custom or {}).get("extra_topics")
+    return NewMessage(
+        Sender.BOT,
+        reply.text or "",
+        topic=reply.topic,
+        links=reply.links,
+        buttons=reply.buttons,
+        extra_topics=[t for t in extra if isinstance(t, str)] if isinstance(extra, list) else (),
+    )
+
+
+def _unreachable() -> NewMessage:
+    return NewMessage(Sender.BOT, texts.BOT_UNREACHABLE, topic=None)

@@ -1,0 +1,1 @@
+"""Handover to Medborgarservice: queue, cases, live conversation, contact requests."""

@@ -1,0 +1,166 @@
+"""The FastAPI application: routers, error handlers, demo page and lifespan."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from mjolby import texts
+from mjolby.config import Settings, get_settings
+from mjolby.conversations.router import router as conversations_router
+from mjolby.db import Database, utcnow
+from mjolby.errors import install_error_handlers
+from mjolby.handover.errors import install_error_handler as install_handover_errors
+from mjolby.handover.events import EventHub
+from mjolby.handover.router import internal_router, public_router, staff_cases_router
+from mjolby.health.router import router as health_router
+from mjolby.health.service import HealthMonitor
+from mjolby.logging_setup import configure_logging
+from mjolby.middleware import BodySizeLimitMiddleware
+from mjolby.migrate import upgrade_head
+from mjolby.rasa_client import RasaClient
+from mjolby.ratelimit import MemoryBuckets, RateLimiter, RedisBuckets
+from mjolby.staff import service as staff_service
+from mjolby.staff.router import api_router as staff_api_router
+from mjolby.staff.router import console as staff_console
+from mjolby.staff.router import install_console
+
+logger = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+API_PREFIX = "/api/v1"
+# Large enough for 2,000 characters of any script as JSON, small enough that
+# nobody makes us parse megabytes.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None,
+               rasa_transport: httpx.AsyncBaseTransport | None = None,
+               run_migrations: bool = True,
+               clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """Build the app. Tests pass their own database, a fake bot and a clock."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    owns_database = database is None
+    database = database or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_migrations:
+            await run_in_threadpool(upgrade_head, settings.database_url)
+        rasa = RasaClient(rasa_url=settings.rasa_url, action_server_url=settings.action_server_url,
+                          timeout=settings.rasa_timeout_seconds, transport=rasa_transport)
+        buckets = RedisBuckets(settings.redis_url) if settings.redis_url else MemoryBuckets()
+        app.state.rasa = rasa
+        app.state.limiter = RateLimiter(
+            conversation_per_minute=settings.rate_limit_conversation_per_minute,
+            client_per_minute=settings.rate_limit_client_per_minute,
+            buckets=buckets,
+        )
+
+        async def probe_database() -> bool:
+            return await run_in_threadpool(database.ping)
+
+        app.state.health = HealthMonitor(probe_bot=rasa.probe, probe_database=probe_database)
+        # Handover: live notifications (Redis pub/sub across replicas when set)
+        # and the first staff admin from the environment.
+        app.state.events = EventHub(settings.redis_url)
+        await app.state.events.start()
+        await run_in_threadpool(_ensure_first_admin, database, settings)
+        logger.info("Chat API started: demo page %s/, API %s%s (%s)",
+                    settings.public_base_url, settings.public_base_url, API_PREFIX,
+                    settings.environment)
+        try:
+            yield
+        finally:
+            await app.state.events.stop()
+            await rasa.aclose()
+            await app.state.limiter.aclose()
+            if owns_database:
+                database.dispose()
+
+    app = FastAPI(
+        title="Mjölby kommun: chattassistentens API",
+        version="1.0.0",
+        description=(
+            "Public chat API of the Mjölby kommun assistant (contract version 1). "
+            'Errors are always `{"detail": "..."}` in Swedish.'
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        # Off: spans and telemetry logs would carry unmasked request data.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.clock = clock
+
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(health_router)
+    api.include_router(conversations_router)
+    api.include_router(public_router)
+    api.include_router(internal_router)
+    api.include_router(staff_api_router)
+    api.include_router(staff_cases_router)
+    app.include_router(api)
+    app.include_router(staff_console)
+    install_handover_errors(app)
+    install_console(app)
+    _mount_demo_page(app, settings)
+    return app
+
+
+def _ensure_first_admin(database: Database, settings: Settings) -> None:
+    password = settings.staff_admin_password.get_secret_value() if settings.staff_admin_password else None
+    with database.session() as db:
+        staff_service.ensure_first_admin(db=db, email=settings.staff_admin_email, password=password)
+
+
+def _mount_demo_page(app: FastAPI, settings: Settings) -> None:
+    templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+    widget_available = (settings.widget_dist_dir / "widget.js").is_file()
+    if widget_available:
+        app.mount("/widget", StaticFiles(directory=settings.widget_dist_dir), name="widget")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def demo_page(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request, "index.html",
+            {"widget_available": widget_available, "phone": texts.MEDBORGARSERVICE_PHONE},
+        )
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn mjolby.main:app` gets the app built from the environment. It is
+    # made on first use, so that importing create_app (tests, tools) writes no
+    # logs and opens no database.
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""Staff accounts, sign-in, roles, audit log and the staff console under /staff."""

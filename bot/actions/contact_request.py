@@ -1,0 +1,240 @@
+"""The contact request form: name, and a phone number or an e-mail address.
+
+Offered when nobody at Medborgarservice can chat (closed, or no one signed
+in). Never accepts a personal identity number: the chat is not a secure
+channel, so the citizen is told kindly and asked again. "Avbryt" (or "nej")
+at any question ends the form without saving anything.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from . import api_client
+from .hours import OFFLINE_CONTACT, PHONE, VISITING_ADDRESS
+
+TOPIC = "handover_request"
+METADATA = {"topic": TOPIC, "links": []}
+CANCEL_WORDS = {"avbryt", "nej", "nej tack", "ångra", "ångrar", "sluta", "stopp", "glöm det", "cancel"}
+MASK_MARKER = "personnummer borttaget"
+
+PNR_WARNING = (
+    "Det ser ut som ett personnummer. Skriv inte personnummer här, chatten är inte en säker "
+    "kanal. Vi behöver bara ditt namn och ett telefonnummer eller en e-postadress."
+)
+BAD_NAME = "Skriv bara ditt namn, till exempel Anna Andersson. Vill du inte lämna några uppgifter kan du skriva avbryt."
+BAD_CONTACT = (
+    "Jag känner inte igen det som ett telefonnummer eller en e-postadress. Skriv till exempel "
+    "070-123 45 67 eller namn@exempel.se. Vill du inte lämna några uppgifter kan du skriva avbryt."
+)
+CANCELLED = (
+    f"Okej, jag har inte sparat några uppgifter. Du kan ringa Medborgarservice på {PHONE} "
+    "eller fråga mig något annat."
+)
+NOT_SAVED = "Tyvärr kunde jag inte spara din kontaktförfrågan just nu. " + OFFLINE_CONTACT
+
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]{2,}$")
+PHONE_NUMBER = re.compile(r"^(?:0\d{6,10}|(?:\+|00)[1-9]\d{6,13})$")
+PNR = re.compile(r"(?<!\d)(\d{6}|\d{8})([-+ ]?)(\d{4})(?!\d)")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(digits):
+        n = int(char) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def _date_ok(birth: str) -> bool:
+    if len(birth) == 8:
+        return _valid_day(int(birth[:4]), birth[4:])
+    # Ten digits carry no century; 29 February decides between the two.
+    return any(_valid_day(century + int(birth[:2]), birth[2:]) for century in (1900, 2000))
+
+
+def _valid_day(year: int, month_day: str) -> bool:
+    month, day = int(month_day[:2]), int(month_day[2:])
+    if day > 60:  # samordningsnummer: day + 60
+        day -= 60
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def looks_like_personal_number(text: str) -> bool:
+    """A personal identity or coordination number, or the API's mask for one.
+
+    With a separator after the date ("850709-9805") a valid date is enough;
+    without one the Luhn check must pass too, so that mobile numbers such as
+    0701234567 are not taken for one.
+    """
+    if MASK_MARKER in text.lower():
+        return True
+    for birth, separator, tail in PNR.findall(text):
+        if not _date_ok(birth):
+            continue
+        if separator in ("-", "+") or _luhn_ok(birth[-6:] + tail):
+            return True
+    return False
+
+
+def is_cancel(text: str) -> bool:
+    cleaned = re.sub(r"[!.,]+$", "", text.strip().lower())
+    return cleaned.startswith("/deny") or cleaned in CANCEL_WORDS
+
+
+def contact_kind(text: str) -> Optional[str]:
+    """'email', 'phone' or None for a phone number or e-mail address."""
+    value = text.strip()
+    if EMAIL.match(value) and len(value) <= 254:
+        return "email"
+    compact = re.sub(r"[\s\-().]", "", value)
+    if PHONE_NUMBER.match(compact):
+        return "phone"
+    return None
+
+
+def valid_name(text: str) -> bool:
+    value = text.strip()
+    words = value.split()
+    return (
+        2 <= len(value) <= 80
+        and 1 <= len(words) <= 6
+        and any(c.isalpha() for c in value)
+        and not any(c.isdigit() for c in value)
+        and not any(c in value for c in "@?/<>{}[]")
+    )
+
+
+CANCEL_BUTTON = {"title": "Avbryt", "payload": "/deny"}
+ASK_NAME = "Vad heter du? Skriv för- och efternamn."
+ASK_CONTACT = (
+    "Tack, {name}! Vilket telefonnummer eller vilken e-postadress når vi dig på? "
+    "Skriv inte ditt personnummer."
+)
+
+
+class ActionAskContactName(Action):
+    def name(self) -> Text:
+        return "action_ask_contact_name"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(text=ASK_NAME, buttons=[CANCEL_BUTTON], metadata=METADATA)
+        return []
+
+
+class ActionAskContactDetail(Action):
+    def name(self) -> Text:
+        return "action_ask_contact_detail"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        name = tracker.get_slot("contact_name") or ""
+        dispatcher.utter_message(
+            text=ASK_CONTACT.format(name=name.split()[0] if name else ""),
+            buttons=[CANCEL_BUTTON],
+            metadata=METADATA,
+        )
+        return []
+
+
+class ValidateContactRequestForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_contact_request_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        # An empty list ends the form; the submit action then says nothing was saved.
+        if tracker.get_slot("contact_cancelled"):
+            return []
+        return domain_slots
+
+    def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = str(value or "")
+        if is_cancel(text):
+            return {"contact_name": None, "contact_cancelled": True}
+        if looks_like_personal_number(text):
+            dispatcher.utter_message(text=PNR_WARNING, metadata=METADATA)
+            return {"contact_name": None}
+        if not valid_name(text):
+            dispatcher.utter_message(text=BAD_NAME, metadata=METADATA)
+            return {"contact_name": None}
+        return {"contact_name": " ".join(text.split())}
+
+    def validate_contact_detail(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = str(value or "")
+        if is_cancel(text):
+            return {"contact_detail": None, "contact_cancelled": True}
+        if looks_like_personal_number(text):
+            dispatcher.utter_message(text=PNR_WARNING, metadata=METADATA)
+            return {"contact_detail": None}
+        if contact_kind(text) is None:
+            dispatcher.utter_message(text=BAD_CONTACT, metadata=METADATA)
+            return {"contact_detail": None}
+        return {"contact_detail": text.strip()}
+
+
+CLEAR = [
+    SlotSet("contact_name", None),
+    SlotSet("contact_detail", None),
+    SlotSet("contact_cancelled", None),
+    SlotSet("handover_pending", None),
+    SlotSet("handover_reason", None),
+]
+
+
+class ActionSubmitContactRequest(Action):
+    def name(self) -> Text:
+        return "action_submit_contact_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        name = tracker.get_slot("contact_name")
+        detail = tracker.get_slot("contact_detail")
+        if tracker.get_slot("contact_cancelled") or not name or not detail:
+            dispatcher.utter_message(text=CANCELLED, metadata=METADATA)
+            return CLEAR
+        kind = contact_kind(detail)
+        try:
+            await api_client.create_contact_request(
+                tracker.sender_id,
+                name=name,
+                phone=detail if kind == "phone" else None,
+                email=detail if kind == "email" else None,
+                reason="callback",
+                topic=tracker.get_slot("last_topic"),
+            )
+        except (api_client.ApiUnavailable, api_client.ApiRefused):
+            dispatcher.utter_message(text=NOT_SAVED, metadata=METADATA)
+            return CLEAR
+        dispatcher.utter_message(
+            text=(
+                f"Tack, {name}! Vi har tagit emot din kontaktförfrågan. Medborgarservice hör av sig "
+                f"till dig på {detail} samma eller nästa arbetsdag. Brådskar det kan du ringa {PHONE} "
+                f"eller besöka oss i {VISITING_ADDRESS}."
+            ),
+            metadata=METADATA,
+        )
+        return CLEAR

@@ -1,0 +1,91 @@
+"""Issue: a personnummer written in the chat must not survive anywhere.
+
+Messages with numbers in every format go through the chat API to the real
+bot; then every file under the data folder (the app database, Rasa's tracker
+store, logs) and, on PostgreSQL, both databases are searched for the digits.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.live
+
+# Valid by date and Luhn: a personnummer and a samordningsnummer (day + 60).
+NUMBERS = {"198112289874": "personnummer", "197010632391": "samordningsnummer"}
+
+
+def written_forms(digits: str) -> list[str]:
+    ten = digits[2:]
+    return [digits, ten, f"{ten[:6]}-{ten[6:]}", f"{ten[:6]}+{ten[6:]}", f"{ten[:6]} {ten[6:]}",
+            f"{digits[:8]}-{digits[8:]}", f"{digits[:8]} {digits[8:]}"]
+
+
+def messages_with_numbers() -> list[str]:
+    out = []
+    for digits in NUMBERS:
+        for form in written_forms(digits):
+            out.append(f"Hej, mitt nummer är {form} och jag undrar hur jag ansöker om förskoleplats")
+        out.append(written_forms(digits)[2])  # only the number
+    return out
+
+
+def needles() -> list[bytes]:
+    # The 10-digit core is in every form; search with and without separators.
+    found = []
+    for digits in NUMBERS:
+        ten = digits[2:]
+        found += [ten.encode(), f"{ten[:6]}-{ten[6:]}".encode(), f"{ten[:6]} {ten[6:]}".encode(),
+                  ten.encode("utf-16-le")]
+    return found
+
+
+def send_all(stack) -> str:
+    status, body, _ = stack.request("POST", "/api/v1/conversations", {})
+    assert status == 201
+    conv = body["conversation_id"]
+    for text in messages_with_numbers():
+        status, reply, _ = stack.request("POST", f"/api/v1/conversations/{conv}/messages", {"text": text})
+        assert status == 200, reply
+        assert reply["messages"][0]["topic"] == "sensitive_data_shared"
+    return conv
+
+
+def scan_files(root: Path) -> list[str]:
+    hits = []
+    for path in root.rglob("*"):
+        if not path.is_file() or path.suffix == ".gz":  # the trained model is not written by a chat
+            continue
+        data = path.read_bytes()
+        for needle in needles():
+            if needle in data:
+                hits.append(f"{path.relative_to(root)} contains {needle!r}")
+    return hits
+
+
+def test_sqlite_stack_keeps_no_number(live_stack):
+    conv = send_all(live_stack)
+    # The tracker store really is where Rasa wrote this conversation.
+    tracker = live_stack.data_dir / "rasa_tracker.db"
+    assert tracker.exists() and conv.encode() in tracker.read_bytes()
+    assert scan_files(live_stack.data_dir) == []
+
+
+def test_postgres_stack_keeps_no_number(live_stack_pg):
+    conv = send_all(live_stack_pg)
+    assert scan_files(live_stack_pg.data_dir) == []
+    pg = live_stack_pg.pg
+    app_db = live_stack_pg.database_url.rsplit("/", 1)[1]
+    for db in (app_db, live_stack_pg.tracker_db):
+        dump = subprocess.run(
+            ["pg_dump", "-h", pg["host"], "-p", pg["port"], "-U", pg["user"], "--data-only", db],
+            capture_output=True, check=True,
+        ).stdout
+        assert dump, db
+        for needle in needles():
+            assert needle not in dump, f"{db} contains {needle!r}"
+    dump = subprocess.run(["pg_dump", "-h", pg["host"], "-p", pg["port"], "-U", pg["user"], "--data-only",
+                           live_stack_pg.tracker_db], capture_output=True, check=True).stdout
+    assert conv.encode() in dump  # Rasa really stored this conversation in PostgreSQL
