@@ -19,7 +19,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import action_validation
+
 logger = logging.getLogger(__name__)
+action_validation.install()
 
 
 class GatewayOutputChannel(CollectingOutputChannel):

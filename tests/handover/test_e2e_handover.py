@@ -138,3 +138,19 @@ def test_opening_hours_are_answered_live(live_stack):
     message = reply["messages"][-1]
     assert message["topic"] == "kontakt_medborgarservice"
     assert "Växeln (010-234 50 00)" in message["text"] and "Receptionen i Stadshuset" in message["text"]
+
+
+def test_the_citizen_cancels_the_wait_and_the_bot_answers_again(live_stack, staff):
+    agent, admin = staff
+    admin.put("/api/v1/staff/availability", json={"mode": "open"})
+    citizen = Citizen(live_stack.api_url)
+    queued = citizen.say("koppla mig till en människa tack")
+    assert queued["state"] == "queued"
+    cancelled = citizen.say("Avbryt väntan", payload="/cancel_handover")
+    assert cancelled["state"] == "bot"
+    assert cancelled["messages"][-1]["text"].startswith("Du har lämnat kön.")
+    with pytest.raises(LookupError):
+        agent.case_of(citizen.id)
+    # The same button pressed again once the wait is over: the bot says so.
+    again = citizen.say("Avbryt väntan", payload="/cancel_handover")
+    assert again["messages"][-1]["text"].startswith("Du står inte i kö till Medborgarservice just nu.")
