@@ -9,18 +9,24 @@ model="$CACHE_DIR/models/$fingerprint.tar.gz"
 mkdir -p "$CACHE_DIR/models" "$DATA_DIR/models"
 # Rasa caches trained components; unchanged parts of the pipeline are reused.
 export RASA_CACHE_DIRECTORY="$CACHE_DIR/rasa-cache"
+
+# One training at a time on this machine: a second caller waits and reuses it.
+exec 9>"$CACHE_DIR/models/.train.lock"
+flock 9
 if [ ! -f "$model" ]; then
   say "Training the model (inputs changed; this takes a few minutes)"
+  partial="$fingerprint-partial-$$"
   (cd "$REPO/bot" && "$BOT_VENV/bin/rasa" train --config config.yml --domain domain --data data \
-      --out "$CACHE_DIR/models" --fixed-model-name "$fingerprint-partial" 2>&1 \
-    | grep -E "Epochs:|Starting to train|Finished training|Your Rasa model|error|Error" \
+      --out "$CACHE_DIR/models" --fixed-model-name "$partial" 2>&1 \
+    | grep -E "Starting to train|Finished training|Your Rasa model|error|Error" \
     | sed -u 's/\r.*//' | uniq) || true
-  [ -f "$CACHE_DIR/models/$fingerprint-partial.tar.gz" ] || die "training failed; run 'cd bot && rasa train' for details"
-  mv "$CACHE_DIR/models/$fingerprint-partial.tar.gz" "$model"
+  [ -f "$CACHE_DIR/models/$partial.tar.gz" ] || die "training failed; run 'cd bot && rasa train' for details"
+  mv "$CACHE_DIR/models/$partial.tar.gz" "$model"
 else
   say "The model is up to date ($fingerprint)"
 fi
+flock -u 9
 if ! cmp -s "$model" "$DATA_DIR/models/current.tar.gz" 2>/dev/null; then
-  cp "$model" "$DATA_DIR/models/current.tar.gz"
+  cp "$model" "$DATA_DIR/models/current.tar.gz.tmp" && mv "$DATA_DIR/models/current.tar.gz.tmp" "$DATA_DIR/models/current.tar.gz"
 fi
 echo "$fingerprint" > "$DATA_DIR/models/current.fingerprint"

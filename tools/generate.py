@@ -52,9 +52,10 @@ def domain(k: Knowledge) -> str:
     intents = ["faq", *sorted(k.behaviours), *sorted(k.helpers)]
     responses: dict[str, list[dict]] = {}
     for topic in sorted(k.topics.values(), key=lambda t: t.id):
-        responses[f"utter_faq/{topic.id}"] = [
-            {"text": topic.answer, "metadata": {"topic": topic.id, "links": topic.links}}
-        ]
+        response = {"text": topic.answer, "metadata": {"topic": topic.id, "links": topic.links}}
+        if topic.buttons:
+            response["buttons"] = topic.buttons
+        responses[f"utter_faq/{topic.id}"] = [response]
     for topic in sorted(k.behaviours.values(), key=lambda t: t.id):
         if topic.answer:
             responses[f"utter_{topic.id}"] = [
@@ -79,6 +80,7 @@ def catalogue(k: Knowledge) -> str:
             "answer": topic.answer if topic else None,
             "child_answer": topic.child_answer if topic else None,
             "links": topic.links if topic else [],
+            "buttons": topic.buttons if topic else [],
         }
     helper_topics = {h.intent: h.topic for h in k.helpers.values() if h.topic}
     return json.dumps(

@@ -41,6 +41,7 @@ class Topic:
     answer: str | None = None
     child_answer: str | None = None
     links: list[dict[str, str]] = field(default_factory=list)
+    buttons: list[dict[str, str]] = field(default_factory=list)
     owner: str | None = None
     reviewed: str | None = None
     source: str = ""
@@ -137,6 +138,22 @@ def _check_links(label: str, links: Any, problems: list[str]) -> list[dict[str, 
     return good
 
 
+def _check_buttons(label: str, buttons: Any, problems: list[str]) -> list[dict[str, str]]:
+    """Optional quick replies: a title and a payload the bot understands ("/intent")."""
+    if buttons is None:
+        return []
+    if not isinstance(buttons, list):
+        problems.append(f"{label}: 'buttons' must be a list of title and payload")
+        return []
+    good = []
+    for i, button in enumerate(buttons, 1):
+        if not isinstance(button, dict) or not button.get("title") or not str(button.get("payload", "")).startswith("/"):
+            problems.append(f"{label}: button {i} needs a 'title' and a 'payload' starting with /")
+            continue
+        good.append({"title": str(button["title"]).strip(), "payload": str(button["payload"]).strip()})
+    return good
+
+
 def _load_topic(path: Path, catalogue: dict, problems: list[str]) -> Topic | None:
     label = _label(path)
     data = _read_yaml(path, problems)
@@ -180,6 +197,7 @@ def _load_topic(path: Path, catalogue: dict, problems: list[str]) -> Topic | Non
         answer=" ".join(answer.split()) if answer else None,
         child_answer=" ".join(data["child_answer"].split()) if data.get("child_answer") else None,
         links=_check_links(label, data.get("links"), problems),
+        buttons=_check_buttons(label, data.get("buttons"), problems),
         owner=data.get("owner"),
         reviewed=str(reviewed) if reviewed else None,
         source=label,

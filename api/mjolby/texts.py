@@ -14,6 +14,7 @@ SENSITIVE_DATA_REMOVED = (
     "Medborgarservice skicka ett säkert meddelande till dig via SEFOS i stället. "
     f"Ring {MEDBORGARSERVICE_PHONE} så hjälper de dig."
 )
+SECURE_CONTACT_BUTTON = {"title": "Be om ett säkert meddelande", "payload": "/secure_contact_request"}
 WHAT_CAN_I_HELP_WITH = (
     "Vad kan jag hjälpa dig med? Beskriv gärna ditt ärende med några ord, "
     "utan personnummer."

@@ -196,6 +196,7 @@ class ValidateContactRequestForm(FormValidationAction):
 
 
 CLEAR = [
+    SlotSet("contact_reason", None),
     SlotSet("contact_name", None),
     SlotSet("contact_detail", None),
     SlotSet("contact_cancelled", None),
@@ -217,17 +218,29 @@ class ActionSubmitContactRequest(Action):
             dispatcher.utter_message(text=CANCELLED, metadata=METADATA)
             return CLEAR
         kind = contact_kind(detail)
+        secure = tracker.get_slot("contact_reason") == "sensitive_data"
         try:
             await api_client.create_contact_request(
                 tracker.sender_id,
                 name=name,
                 phone=detail if kind == "phone" else None,
                 email=detail if kind == "email" else None,
-                reason="callback",
+                reason="sensitive_data" if secure else "callback",
                 topic=tracker.get_slot("last_topic"),
             )
         except (api_client.ApiUnavailable, api_client.ApiRefused):
             dispatcher.utter_message(text=NOT_SAVED, metadata=METADATA)
+            return CLEAR
+        if secure:
+            dispatcher.utter_message(
+                text=(
+                    f"Tack, {name}! Medborgarservice skickar ett säkert meddelande via SEFOS och "
+                    f"kontaktar dig på {detail} samma eller nästa arbetsdag. I meddelandet kan du "
+                    "sedan lämna dina känsliga uppgifter på ett säkert sätt. Brådskar det kan du "
+                    f"ringa {PHONE}."
+                ),
+                metadata={"topic": "sakert_meddelande_sefos", "links": []},
+            )
             return CLEAR
         dispatcher.utter_message(
             text=(

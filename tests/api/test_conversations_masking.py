@@ -76,6 +76,9 @@ def test_number_is_masked_everywhere_and_the_question_still_answered(
         ("bot", "sensitive_data_shared"), ("bot", "bygglov"),
     ]
     assert replies[0]["text"] == texts.SENSITIVE_DATA_REMOVED
+    # The notice offers the secure way: Medborgarservice starts a SEFOS message.
+    assert replies[0]["buttons"] == [{"title": "Be om ett säkert meddelande",
+                                      "payload": "/secure_contact_request"}]
     assert replies[1]["text"] == FakeRasa.BYGGLOV
 
     masked = f"Hej, jag har personnummer {MASK} och undrar om bygglov för en altan"

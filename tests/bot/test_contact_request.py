@@ -26,6 +26,7 @@ from fake_internal_api import api_down, internal_api  # noqa: F401 (fixtures)
 CONTACT = "/api/v1/internal/contact-requests"
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot/domain/handover.yml").read_text(encoding="utf-8"))
 CLEAR = [
+    SlotSet("contact_reason", None),
     SlotSet("contact_name", None),
     SlotSet("contact_detail", None),
     SlotSet("contact_cancelled", None),

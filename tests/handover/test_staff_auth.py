@@ -151,3 +151,40 @@ def test_an_admin_creates_accounts(client, sign_in):
     duplicate = admin.post("/api/v1/staff/users", json={"email": "bo@mjolby.se", "role": "agent", "password": PASSWORD})
     assert duplicate.status_code == 422
     assert Staff(client, "bo@mjolby.se").get("/api/v1/staff/me").status_code == 200
+
+
+def test_console_forms_without_the_csrf_token_are_refused(client, sign_in, citizen):
+    staff = sign_in("anna@mjolby.se", name="Anna")
+    citizen().say("Jag vill prata med en människa")
+    case_id = staff.get("/api/v1/staff/queue").json()["waiting"][0]["case"]["id"]
+    cookie = {"Cookie": f"mjolby_staff={staff.cookie}"}
+    refused = client.post(f"/staff/arenden/{case_id}/ta", data={}, headers=cookie, follow_redirects=False)
+    assert refused.status_code == 403
+    assert "säkerhetstoken" in refused.text and refused.headers["content-type"].startswith("text/html")
+    wrong = client.post(f"/staff/arenden/{case_id}/ta", data={"csrf_token": "fel"}, headers=cookie,
+                        follow_redirects=False)
+    assert wrong.status_code == 403
+    ok = client.post(f"/staff/arenden/{case_id}/ta", data={"csrf_token": staff.csrf}, headers=cookie,
+                     follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"] == f"/staff/arenden/{case_id}?klart=claimed"
+
+
+def test_the_sign_in_form_needs_its_csrf_cookie(client, make_staff):
+    make_staff("anna@mjolby.se")
+    page = client.get("/staff/logga-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    assert page.cookies["mjolby_staff_login"] == token
+    client.cookies.clear()
+    forged = client.post("/staff/logga-in", data={"email": "anna@mjolby.se", "password": PASSWORD,
+                                                  "csrf_token": token}, follow_redirects=False)
+    assert forged.status_code == 403 and "mjolby_staff=" not in forged.headers.get("set-cookie", "")
+    signed_in = client.post("/staff/logga-in", data={"email": "anna@mjolby.se", "password": PASSWORD,
+                                                     "csrf_token": token, "next": "https://evil.example/"},
+                            headers={"Cookie": f"mjolby_staff_login={token}"}, follow_redirects=False)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/staff/"
+
+
+def test_console_pages_send_a_visitor_without_a_session_to_sign_in(client):
+    response = client.get("/staff/arenden/3", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/staff/logga-in?nasta=/staff/arenden/3"

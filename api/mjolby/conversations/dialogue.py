@@ -65,7 +65,8 @@ async def answer_message(*, db: Session, rasa: RasaClient, conversation: Convers
     bot_replies: list[NewMessage] = []
     if conversation.state == State.BOT.value:
         if masked:
-            notices.append(NewMessage(Sender.BOT, texts.SENSITIVE_DATA_REMOVED, topic=SENSITIVE_TOPIC))
+            notices.append(NewMessage(Sender.BOT, texts.SENSITIVE_DATA_REMOVED, topic=SENSITIVE_TOPIC,
+                                      buttons=[texts.SECURE_CONTACT_BUTTON]))
         if masked and masked_payload is None and pii.words_besides_masks(masked_text) < 2:
             # Nothing but the number: no question for the bot to answer.
             bot_replies.append(

@@ -142,12 +142,19 @@ class EventHub:
         try:
             yield subscription
         finally:
-            for channel in channels:
-                subscribers = self._subscribers.get(channel)
-                if subscribers is not None:
-                    subscribers.discard(subscription)
-                    if not subscribers:
-                        self._subscribers.pop(channel, None)
+            for channel in list(self._subscribers):
+                self.unwatch(subscription, channel)
+
+    def watch(self, subscription: Subscription, channel: str) -> None:
+        """Also wake this subscription for another channel (until unwatch or the end of subscribe)."""
+        self._subscribers[channel].add(subscription)
+
+    def unwatch(self, subscription: Subscription, channel: str) -> None:
+        subscribers = self._subscribers.get(channel)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                self._subscribers.pop(channel, None)
 
     async def _listen(self) -> None:
         import redis.asyncio as aioredis

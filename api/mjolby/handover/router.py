@@ -149,11 +149,7 @@ async def rate_case(conversation_id: str, body: RatingIn, db: SessionDep, clock:
 
 # -- live streams -----------------------------------------------------------------
 def message_json(message: Message) -> dict[str, Any]:
-    data = MessageOut.of(message).model_dump(mode="json")
-    agent_name = getattr(message, "agent_name", None)
-    if agent_name:
-        data["agent_name"] = agent_name
-    return data
+    return MessageOut.of(message).model_dump(mode="json")
 
 
 def _sse(data: dict[str, Any], event_id: int | None = None) -> str:
@@ -193,10 +189,15 @@ async def conversation_events(request: Request, conversation_id: str, after: int
     last_sent: tuple[Any, ...] | None = None
     last_touch = clock()
     yield "retry: 2000\n\n"
-    async with hub.subscribe(conversation_channel(conversation_id), QUEUE_CHANNEL) as wake:
+    async with hub.subscribe(conversation_channel(conversation_id)) as wake:
         while True:
             state, messages, queue, case_status = await run_in_threadpool(
                 _read_conversation, factory, conversation_id, after, clock(), case_id)
+            # Only a waiting conversation cares about the queue moving (its place and wait).
+            if state == "queued":
+                hub.watch(wake, QUEUE_CHANNEL)
+            else:
+                hub.unwatch(wake, QUEUE_CHANNEL)
             for message in messages:
                 yield _sse(message_json(message), message.id)
                 after = message.id
