@@ -18,7 +18,7 @@ if [ ! -f "$model" ]; then
   partial="$fingerprint-partial-$$"
   (cd "$REPO/bot" && "$BOT_VENV/bin/rasa" train --config config.yml --domain domain --data data \
       --out "$CACHE_DIR/models" --fixed-model-name "$partial" 2>&1 \
-    | grep -E "Starting to train|Finished training|Your Rasa model|error|Error" \
+    | grep --line-buffered -E "Starting to train|Finished training|Your Rasa model|error|Error" \
     | sed -u 's/\r.*//' | uniq) || true
   [ -f "$CACHE_DIR/models/$partial.tar.gz" ] || die "training failed; run 'cd bot && rasa train' for details"
   mv "$CACHE_DIR/models/$partial.tar.gz" "$model"

@@ -150,6 +150,17 @@ class ActionAskContactDetail(Action):
         return []
 
 
+def answers_question(tracker: Tracker, slot: str) -> bool:
+    """Whether the latest message answers the question asked for `slot`.
+
+    When the form starts, Rasa offers the message that started it ("Ja,
+    kontakta mig", sent as /affirm) as a value for every slot; that is not
+    an answer, so it is dropped without a word.
+    """
+    text = (tracker.latest_message or {}).get("text") or ""
+    return tracker.get_slot("requested_slot") == slot and not text.startswith("/")
+
+
 class ValidateContactRequestForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_contact_request_form"
@@ -172,6 +183,8 @@ class ValidateContactRequestForm(FormValidationAction):
         text = str(value or "")
         if is_cancel(text):
             return {"contact_name": None, "contact_cancelled": True}
+        if not answers_question(tracker, "contact_name"):
+            return {"contact_name": None}
         if looks_like_personal_number(text):
             dispatcher.utter_message(text=PNR_WARNING, metadata=METADATA)
             return {"contact_name": None}
@@ -186,6 +199,8 @@ class ValidateContactRequestForm(FormValidationAction):
         text = str(value or "")
         if is_cancel(text):
             return {"contact_detail": None, "contact_cancelled": True}
+        if not answers_question(tracker, "contact_detail"):
+            return {"contact_detail": None}
         if looks_like_personal_number(text):
             dispatcher.utter_message(text=PNR_WARNING, metadata=METADATA)
             return {"contact_detail": None}

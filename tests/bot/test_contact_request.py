@@ -177,3 +177,16 @@ def test_submit_without_the_api_gives_the_phone_number(dispatcher):
     text = dispatcher.messages[0]["text"]
     assert text.startswith("Tyvärr kunde jag inte spara din kontaktförfrågan just nu. Ring Medborgarservice på 010-234 50 00.")
     assert events == CLEAR
+
+
+def test_the_message_that_starts_the_form_is_not_taken_as_an_answer(dispatcher):
+    # The form starts on "Ja, kontakta mig" (/affirm); Rasa offers it for every slot.
+    tracker = make_tracker("/affirm", intent="affirm", slots={"contact_name": "/affirm", "contact_detail": "/affirm"})
+    tracker.active_loop = {"name": "contact_request_form"}
+    tracker.events = [{"event": "user", "text": "/affirm"},
+                      {"event": "slot", "name": "contact_name", "value": "/affirm"},
+                      {"event": "slot", "name": "contact_detail", "value": "/affirm"}]
+    events = validate(dispatcher, tracker)
+    assert dispatcher.messages == []  # no confusing "that is not a name" before the question
+    assert {"event": "slot", "name": "contact_name", "value": None, "timestamp": None} in events or \
+        SlotSet("contact_name", None) in events

@@ -116,11 +116,12 @@ class LiveStack:
     def __init__(self, live):
         self.live = live
         self.base_url = live.api_url.rstrip("/")
+        self._staff()  # signed in, chat open, before the citizen asks for a person
 
     def _staff(self):
         staff = getattr(self.live, "staff", None)
         if staff is None:
-            pytest.skip("live_stack has no staff helper (claim/reply/close) yet")
+            staff = self.live.staff = _signed_in_agent(self.live)
         return staff
 
     def claim(self, cid: str) -> None:
@@ -133,9 +134,31 @@ class LiveStack:
         self._staff().close(cid)
 
 
-# The real stack takes minutes to start and needs a trained model, so the
-# widget's flows run against it only when asked: WIDGET_LIVE=1.
-STACKS = ["fake"] + ([pytest.param("live", marks=pytest.mark.live)] if os.environ.get("WIDGET_LIVE") == "1" else [])
+def _signed_in_agent(live):
+    """A staff member signed in to the real stack's staff API, with the chat open."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "handover"))
+    from live_support import StaffClient, create_staff  # noqa: PLC0415
+
+    create_staff(live.env, "widget.agent@mjolby.se", "agent", "Anna")
+    create_staff(live.env, "widget.admin@mjolby.se", "admin", "")
+    admin = StaffClient(live.api_url, "widget.admin@mjolby.se")
+    # Open the chat whatever the time of day the tests run.
+    admin.put("/api/v1/staff/availability", json={"mode": "open"}).raise_for_status()
+    return StaffClient(live.api_url, "widget.agent@mjolby.se")
+
+
+# The citizen's flows run against the fake (every error state on demand) and
+# against the real stack (API, Rasa, actions, staff API). WIDGET_LIVE=0 skips
+# the real one for quick runs while developing the widget.
+STACKS = ["fake"] + ([] if os.environ.get("WIDGET_LIVE") == "0" else [pytest.param("live", marks=pytest.mark.live)])
+
+
+@pytest.fixture
+def fake_stack(chat_server):
+    """Only the fake: for flows whose timing the tests script step by step."""
+    return FakeStack(chat_server)
 
 
 @pytest.fixture(params=STACKS)
