@@ -149,11 +149,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with database.session() as db:
             result = purge(db=db, now=args.now, days=days, dry_run=args.dry_run)
+            contacts = 0
+            if not args.dry_run:
+                # Handled contact requests hold names and phone numbers: same period.
+                from mjolby.handover.service import purge_contact_requests  # noqa: PLC0415
+
+                contacts = purge_contact_requests(db=db, now=args.now or utcnow(), days=days)
     finally:
         database.dispose()
     verb = "would purge" if args.dry_run else "purged"
     print(f"Retention ({days} days): {verb} {result.conversations} conversation(s), "
-          f"{result.messages} message(s).")
+          f"{result.messages} message(s), {contacts} handled contact request(s).")
     return 0
 
 

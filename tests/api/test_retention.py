@@ -114,6 +114,16 @@ def test_purge_command(tmp_path: Path, backend_name: str) -> None:
             with database.session() as db:
                 old = conversation(db, last_active=NOW - timedelta(days=31))
                 recent = conversation(db, last_active=NOW - timedelta(days=1))
+                from mjolby.handover.models import ContactRequest, ContactStatus
+                handled = ContactRequest(name="Anna Andersson", phone="070-123 45 67",
+                                         status=ContactStatus.CLOSED.value,
+                                         created_at=NOW - timedelta(days=40),
+                                         handled_at=NOW - timedelta(days=35))
+                waiting = ContactRequest(name="Bo Berg", email="bo@exempel.se",
+                                         created_at=NOW - timedelta(days=40))
+                db.add_all([handled, waiting])
+                db.commit()
+                waiting_id = waiting.id
             env = {**os.environ, "PYTHONPATH": str(API_DIR), "DATABASE_URL": url,
                    "DATA_DIR": str(tmp_path / "var"), "ENVIRONMENT": "development"}
             command = [sys.executable, "-m", "mjolby.retention", "--now", NOW.isoformat()]
@@ -125,10 +135,13 @@ def test_purge_command(tmp_path: Path, backend_name: str) -> None:
 
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
             assert done.returncode == 0, done.stderr
-            assert "purged 1 conversation(s), 3 message(s)" in done.stdout
+            assert "purged 1 conversation(s), 3 message(s), 1 handled contact request(s)" in done.stdout
             with database.session() as db:
                 assert ids(db) == {recent}
                 assert old not in ids(db)
+                # The handled request's name and number are gone; the open one waits for staff.
+                left = db.scalars(select(ContactRequest.id)).all()
+                assert left == [waiting_id]
 
             bad = subprocess.run([*command[:-2], "--now", "2026-06-30T03:00:00"], env=env,
                                  capture_output=True, text=True, timeout=60)
