@@ -36,3 +36,25 @@ class ActionStartSecureContact(Action):
             SlotSet("contact_cancelled", None),
             FollowupAction("contact_request_form"),
         ]
+
+
+class ActionSensitiveDataShared(Action):
+    """The citizen offers (or wrote) personal details.
+
+    When the gateway already removed a personnummer from this message it has
+    told the citizen so; the bot then answers the rest of the question, so a
+    message like "my personnummer is ..., how do I apply for preschool?" still
+    gets the preschool answer.
+    """
+
+    def name(self) -> Text:
+        return "action_sensitive_data_shared"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        if not metadata.get("pii_masked"):
+            dispatcher.utter_message(response="utter_sensitive_data_shared")
+            return []
+        return [FollowupAction("action_answer_faq")]

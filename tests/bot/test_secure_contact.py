@@ -39,3 +39,23 @@ def test_submit_files_a_sensitive_data_request_and_promises_a_secure_message(int
     assert "säkert meddelande via SEFOS" in text and "samma eller nästa arbetsdag" in text
     assert dispatcher.messages[0]["metadata"]["topic"] == "sakert_meddelande_sefos"
     assert SlotSet("contact_reason", None) in events
+
+
+def test_offering_details_gets_the_warning(dispatcher):
+    from actions.sensitive import ActionSensitiveDataShared
+
+    tracker = make_tracker("kan jag skriva mitt personnummer här?", intent="sensitive_data_shared")
+    events = asyncio.run(ActionSensitiveDataShared().run(dispatcher, tracker, {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_sensitive_data_shared"]
+    assert events == []
+
+
+def test_after_a_masked_number_the_rest_of_the_question_is_answered(dispatcher):
+    from actions.sensitive import ActionSensitiveDataShared
+
+    tracker = make_tracker("mitt personnummer är [personnummer borttaget], hur söker jag förskola?",
+                           intent="sensitive_data_shared", response_key="faq/forskola_ansokan")
+    tracker.latest_message["metadata"] = {"pii_masked": True}
+    events = asyncio.run(ActionSensitiveDataShared().run(dispatcher, tracker, {}))
+    assert dispatcher.messages == []  # the gateway already said the number was removed
+    assert events == [FollowupAction("action_answer_faq")]
