@@ -16,7 +16,7 @@ help:
 	@echo "make eval         topic accuracy on an evaluation file (EVAL_FILE=...)"
 	@echo "make bench        latency and throughput through the API and straight to Rasa"
 	@echo "make widget-size  build the widget and print its size"
-	@echo "make purge        delete conversations older than the retention period"
+	@echo "make purge        delete conversations (and Rasa's events of them) older than the retention period"
 
 run:
 	@scripts/run.sh
@@ -57,7 +57,9 @@ widget-size:
 	@python3 widget/build.py --size
 
 purge:
-	@source scripts/common.sh && cd api && "$$API_PY" -m mjolby.retention
+	@source scripts/common.sh && cd api \
+	  && export TRACKER_DATABASE_URL="$${TRACKER_DATABASE_URL:-sqlite:///$${RASA_TRACKER_DB:-$$DATA_DIR/rasa_tracker.db}}" \
+	  && "$$API_PY" -m mjolby.retention
 
 lock-api:
 	@source scripts/common.sh && "$$API_VENV/bin/pip" freeze --exclude-editable > api/requirements.lock

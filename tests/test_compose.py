@@ -52,3 +52,9 @@ def test_production_services_and_healthchecks():
     assert prod["tracker_store"]["type"] == "SQL" and prod["tracker_store"]["dialect"] == "postgresql"
     assert prod["lock_store"]["type"] == "redis"
     assert "mjolby.retention" in " ".join(services["purge"]["command"])
+    # The purge also clears Rasa's tracker store: the same database the rasa service uses.
+    rasa_env = services["rasa"]["environment"]
+    for name in ("purge", "api"):
+        url = services[name]["environment"]["TRACKER_DATABASE_URL"]
+        assert url.endswith(f"@{rasa_env['TRACKER_DB_HOST']}:{rasa_env['TRACKER_DB_PORT']}/{rasa_env['TRACKER_DB']}"), name
+        assert url.startswith(f"postgresql+psycopg://{rasa_env['TRACKER_DB_USER']}:${{POSTGRES_PASSWORD:?"), name

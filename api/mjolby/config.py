@@ -41,6 +41,9 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     retention_days: int = Field(default=30, ge=1)
+    # Rasa's SQL tracker store (its `events` table). When set, the retention
+    # purge deletes the bot's copy of expired conversations there too.
+    tracker_database_url: str | None = None
 
     # Origins allowed to call the API from a browser (the pages that embed the
     # widget), comma separated. Empty: same origin only.
@@ -65,7 +68,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("redis_url", mode="before")
+    @field_validator("redis_url", "tracker_database_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return value or None
@@ -76,6 +79,8 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'app.db'}"
         self.database_url = normalise_database_url(self.database_url)
+        if self.tracker_database_url:
+            self.tracker_database_url = normalise_database_url(self.tracker_database_url)
         if not self.public_base_url:
             self.public_base_url = f"http://127.0.0.1:{self.api_port}"
         self.rasa_url = self.rasa_url.rstrip("/")

@@ -12,7 +12,7 @@ STRONG = "x" * 40
 ENV_VARS = ["ENVIRONMENT", "DATA_DIR", "DATABASE_URL", "SECRET_KEY", "INTERNAL_API_TOKEN",
             "RASA_URL", "ACTION_SERVER_URL", "API_PORT", "PUBLIC_BASE_URL", "REDIS_URL",
             "RATE_LIMIT_CONVERSATION_PER_MINUTE", "RATE_LIMIT_CLIENT_PER_MINUTE", "LOG_LEVEL",
-            "RETENTION_DAYS", "CORS_ALLOW_ORIGINS"]
+            "RETENTION_DAYS", "CORS_ALLOW_ORIGINS", "TRACKER_DATABASE_URL"]
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +34,7 @@ def test_development_defaults() -> None:
     assert settings.rate_limit_client_per_minute == 120
     assert settings.retention_days == 30
     assert settings.redis_url is None
+    assert settings.tracker_database_url is None
     assert settings.secret_key is not None and settings.internal_api_token is not None
 
 
@@ -56,7 +57,15 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 @pytest.mark.parametrize("url", ["postgres://u:p@db/app", "postgresql://u:p@db/app"])
 def test_plain_postgres_urls_use_psycopg(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
-    assert Settings().database_url == "postgresql+psycopg://u:p@db/app"
+    monkeypatch.setenv("TRACKER_DATABASE_URL", url.replace("/app", "/rasa_tracker"))
+    settings = Settings()
+    assert settings.database_url == "postgresql+psycopg://u:p@db/app"
+    assert settings.tracker_database_url == "postgresql+psycopg://u:p@db/rasa_tracker"
+
+
+def test_empty_tracker_database_url_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_DATABASE_URL", "")
+    assert Settings().tracker_database_url is None
 
 
 @pytest.mark.parametrize(("secret_key", "token"), [

@@ -1,15 +1,35 @@
-"""Retention: old conversations become anonymous statistics (fixed clock)."""
+"""Retention: old conversations become anonymous statistics (fixed clock).
+
+Rasa's tracker store loses the same conversations (TRACKER_DATABASE_URL).
+"""
 from __future__ import annotations
 
+import json
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from api_support import fresh_database
 from mjolby.conversations import service
@@ -18,6 +38,7 @@ from mjolby.conversations.service import NewMessage
 from mjolby.db import Database
 from mjolby.migrate import upgrade_head
 from mjolby.retention import purge
+from mjolby.tracker_store import TrackerStore
 
 NOW = datetime(2026, 6, 30, 3, 0, tzinfo=UTC)
 API_DIR = Path(__file__).resolve().parents[2] / "api"
@@ -126,6 +147,7 @@ def test_purge_command(tmp_path: Path, backend_name: str) -> None:
                 waiting_id = waiting.id
             env = {**os.environ, "PYTHONPATH": str(API_DIR), "DATABASE_URL": url,
                    "DATA_DIR": str(tmp_path / "var"), "ENVIRONMENT": "development"}
+            env.pop("TRACKER_DATABASE_URL", None)
             command = [sys.executable, "-m", "mjolby.retention", "--now", NOW.isoformat()]
 
             dry = subprocess.run([*command, "--dry-run"], env=env, capture_output=True, text=True,
@@ -136,6 +158,7 @@ def test_purge_command(tmp_path: Path, backend_name: str) -> None:
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
             assert done.returncode == 0, done.stderr
             assert "purged 1 conversation(s), 3 message(s), 1 handled contact request(s)" in done.stdout
+            assert "Rasa tracker store: not configured" in done.stdout
             with database.session() as db:
                 assert ids(db) == {recent}
                 assert old not in ids(db)
@@ -149,3 +172,229 @@ def test_purge_command(tmp_path: Path, backend_name: str) -> None:
             assert "time zone" in bad.stderr
         finally:
             database.dispose()
+
+
+# --------------------------------------------------------------------------
+# Rasa's tracker store
+
+
+def create_rasa_events(url: str) -> Engine:
+    """The `events` table as Rasa's SQLTrackerStore creates it."""
+    engine = create_engine(url, poolclass=NullPool)
+    metadata = MetaData()
+    Table(
+        "events", metadata,
+        Column("id", Integer, primary_key=True),
+        Column("sender_id", String(255), nullable=False, index=True),
+        Column("type_name", String(255), nullable=False),
+        Column("timestamp", Float),
+        Column("intent_name", String(255)),
+        Column("action_name", String(255)),
+        Column("data", Text),
+    )
+    metadata.create_all(engine)
+    return engine
+
+
+def add_events(engine: Engine, sender_id: str, *, at: datetime,
+               contact: tuple[str, str] | None = None) -> int:
+    """A short Rasa conversation ending at `at`; with `contact`, the contact form's slots."""
+    ts = at.timestamp()
+    rows = [
+        {"type_name": "action", "action_name": "action_session_start", "timestamp": ts - 60,
+         "data": {"event": "action", "name": "action_session_start"}},
+        {"type_name": "session_started", "timestamp": ts - 60, "data": {"event": "session_started"}},
+        {"type_name": "user", "intent_name": "handover_request", "timestamp": ts - 30,
+         "data": {"event": "user", "text": "Jag vill bli uppringd",
+                  "parse_data": {"intent": {"name": "handover_request"}}}},
+    ]
+    if contact is not None:
+        name, phone = contact
+        rows += [
+            {"type_name": "slot", "timestamp": ts - 20,
+             "data": {"event": "slot", "name": "contact_name", "value": name}},
+            {"type_name": "slot", "timestamp": ts - 10,
+             "data": {"event": "slot", "name": "contact_detail", "value": phone}},
+        ]
+    rows.append({"type_name": "bot", "timestamp": ts,
+                 "data": {"event": "bot", "text": "Tack! Medborgarservice ringer upp dig."}})
+    with engine.begin() as connection:
+        connection.execute(insert(_events(engine)), [
+            {"sender_id": sender_id, "intent_name": None, "action_name": None, **row,
+             "data": json.dumps({**row["data"], "timestamp": row["timestamp"]}, ensure_ascii=False)}
+            for row in rows
+        ])
+    return len(rows)
+
+
+def _events(engine: Engine) -> Table:
+    return Table("events", MetaData(), autoload_with=engine)
+
+
+def events_by_sender(engine: Engine) -> dict[str, int]:
+    events = _events(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(events.c.sender_id, func.count()).group_by(events.c.sender_id)
+        ).all()
+    return dict(rows)
+
+
+def all_event_data(engine: Engine) -> str:
+    events = _events(engine)
+    with engine.connect() as connection:
+        return "\n".join(connection.scalars(select(events.c.data)))
+
+
+@pytest.fixture
+def tracker_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def tracker(tracker_url: str) -> Iterator[TrackerStore]:
+    store = TrackerStore(tracker_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def rasa_events(tracker_url: str) -> Iterator[Engine]:
+    engine = create_rasa_events(tracker_url)
+    yield engine
+    engine.dispose()
+
+
+ANNA = ("Anna Andersson", "070-123 45 67")
+BO = ("Bo Berg", "073-987 65 43")
+
+
+def test_tracker_events_go_with_the_conversation(db: Session, tracker: TrackerStore,
+                                                 rasa_events: Engine,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    old = conversation(db, last_active=NOW - timedelta(days=31))
+    recent = conversation(db, last_active=NOW - timedelta(hours=1))
+    handled = conversation(db, last_active=NOW - timedelta(days=40), state=State.QUEUED)
+    old_events = add_events(rasa_events, old, at=NOW - timedelta(days=31), contact=ANNA)
+    # Purged by the API: all its events go, even any the bot logged later.
+    old_events += add_events(rasa_events, old, at=NOW - timedelta(days=20))
+    recent_events = add_events(rasa_events, recent, at=NOW - timedelta(hours=1), contact=BO)
+    handled_events = add_events(rasa_events, handled, at=NOW - timedelta(days=40))
+    # Conversations that never reached the API database (or left it earlier).
+    unknown_old = add_events(rasa_events, "never-in-the-api-old", at=NOW - timedelta(days=45),
+                             contact=ANNA)
+    unknown_recent = add_events(rasa_events, "never-in-the-api-recent", at=NOW - timedelta(days=2))
+    back_again = (add_events(rasa_events, "never-in-the-api-back-again", at=NOW - timedelta(days=60))
+                  + add_events(rasa_events, "never-in-the-api-back-again",
+                               at=NOW - timedelta(days=10)))
+
+    with caplog.at_level(logging.DEBUG, logger="mjolby"):
+        result = purge(db=db, now=NOW, days=30, tracker=tracker)
+
+    assert result.conversations == 1
+    assert result.tracker_events == old_events + unknown_old
+    left = events_by_sender(rasa_events)
+    assert left == {recent: recent_events, handled: handled_events,
+                    "never-in-the-api-recent": unknown_recent,
+                    "never-in-the-api-back-again": back_again}
+    assert old not in left and "never-in-the-api-old" not in left
+    data = all_event_data(rasa_events)
+    assert ANNA[0] not in data and ANNA[1] not in data
+    assert BO[1] in data  # still within the period
+    # Counts only in the log, never what was typed.
+    assert ANNA[1] not in caplog.text and old not in caplog.text
+    assert "event(s) deleted from Rasa's tracker store" in caplog.text
+
+    again = purge(db=db, now=NOW, days=30, tracker=tracker)
+    assert (again.conversations, again.tracker_events) == (0, 0)
+    assert events_by_sender(rasa_events) == left
+
+
+def test_tracker_dry_run_counts_and_changes_nothing(db: Session, tracker: TrackerStore,
+                                                    rasa_events: Engine) -> None:
+    old = conversation(db, last_active=NOW - timedelta(days=31))
+    recent = conversation(db, last_active=NOW - timedelta(days=1))
+    old_events = add_events(rasa_events, old, at=NOW - timedelta(days=31), contact=ANNA)
+    add_events(rasa_events, recent, at=NOW - timedelta(days=1), contact=BO)
+    unknown_old = add_events(rasa_events, "never-in-the-api", at=NOW - timedelta(days=50))
+    before = events_by_sender(rasa_events)
+
+    result = purge(db=db, now=NOW, days=30, dry_run=True, tracker=tracker)
+
+    assert (result.conversations, result.tracker_events) == (1, old_events + unknown_old)
+    assert events_by_sender(rasa_events) == before
+    assert old in ids(db)
+
+
+def test_tracker_without_events_table_is_skipped(db: Session, tracker: TrackerStore,
+                                                 tmp_path: Path) -> None:
+    """Rasa creates its table when it first starts; before that there is nothing to purge."""
+    with tracker.engine.connect():
+        pass  # the database exists, without Rasa's table
+    old = conversation(db, last_active=NOW - timedelta(days=31))
+    result = purge(db=db, now=NOW, days=30, tracker=tracker)
+    assert (result.conversations, result.tracker_events) == (1, None)
+    assert old not in ids(db)
+
+    missing_file = tmp_path / "no-rasa-yet" / "rasa_tracker.db"
+    never_started = TrackerStore(f"sqlite:///{missing_file}")
+    try:
+        conversation(db, last_active=NOW - timedelta(days=32))
+        assert purge(db=db, now=NOW, days=30, tracker=never_started).tracker_events is None
+        assert purge(db=db, now=NOW, days=30, dry_run=True,
+                     tracker=never_started).tracker_events is None
+    finally:
+        never_started.dispose()
+    assert not missing_file.exists() and not missing_file.parent.exists()
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite", "postgresql"])
+def test_purge_command_with_tracker_store(tmp_path: Path, backend_name: str) -> None:
+    with fresh_database(backend_name, tmp_path) as url, \
+            fresh_database(backend_name, tmp_path) as tracker_url:
+        upgrade_head(url)
+        database = Database(url)
+        events = create_rasa_events(tracker_url)
+        try:
+            with database.session() as db:
+                old = conversation(db, last_active=NOW - timedelta(days=31))
+                recent = conversation(db, last_active=NOW - timedelta(days=1))
+            old_events = add_events(events, old, at=NOW - timedelta(days=31), contact=ANNA)
+            recent_events = add_events(events, recent, at=NOW - timedelta(days=1), contact=BO)
+            unknown_old = add_events(events, "never-in-the-api", at=NOW - timedelta(days=40),
+                                     contact=ANNA)
+            env = {**os.environ, "PYTHONPATH": str(API_DIR), "DATABASE_URL": url,
+                   "TRACKER_DATABASE_URL": tracker_url, "DATA_DIR": str(tmp_path / "var"),
+                   "ENVIRONMENT": "development", "LOG_LEVEL": "DEBUG"}
+            command = [sys.executable, "-m", "mjolby.retention", "--now", NOW.isoformat()]
+
+            dry = subprocess.run([*command, "--dry-run"], env=env, capture_output=True, text=True,
+                                 timeout=60)
+            assert dry.returncode == 0, dry.stderr
+            assert f"Rasa tracker store: would purge {old_events + unknown_old} event(s)." in dry.stdout
+            assert old in events_by_sender(events)
+
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            assert "purged 1 conversation(s), 3 message(s)" in done.stdout
+            assert f"Rasa tracker store: purged {old_events + unknown_old} event(s)." in done.stdout
+            assert events_by_sender(events) == {recent: recent_events}
+            for output in (dry.stdout, dry.stderr, done.stdout, done.stderr):
+                assert ANNA[1] not in output and old not in output
+        finally:
+            events.dispose()
+            database.dispose()
+
+
+def test_purge_command_before_rasa_started(tmp_path: Path) -> None:
+    missing_file = tmp_path / "var" / "rasa_tracker.db"
+    env = {**os.environ, "PYTHONPATH": str(API_DIR), "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+           "TRACKER_DATABASE_URL": f"sqlite:///{missing_file}", "DATA_DIR": str(tmp_path / "var"),
+           "ENVIRONMENT": "development"}
+    upgrade_head(env["DATABASE_URL"])
+    done = subprocess.run([sys.executable, "-m", "mjolby.retention"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Rasa tracker store: no events table yet." in done.stdout
+    assert not missing_file.exists()
