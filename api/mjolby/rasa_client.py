@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ WEBHOOK_PATH = "/webhooks/gateway/webhook"
 HEALTH_PATH = "/webhooks/gateway/health"
 ACTION_SERVER_HEALTH_PATH = "/health"
 PROBE_TIMEOUT_SECONDS = 2.0
+# A successful reachability check is trusted this long; a failed one never is.
+REACHABLE_TTL_SECONDS = 5.0
 
 
 class BotStatus(enum.StrEnum):
@@ -55,6 +58,21 @@ class RasaClient:
             transport=transport,
             trust_env=False,  # Rasa is on a private address; never via a proxy
         )
+        self._reachable_until = 0.0
+
+    async def reachable(self) -> bool:
+        """Whether Rasa answers with a model loaded (cheap: no dialogue turn).
+
+        Used where the gateway answers by itself but the citizen should know
+        at once that the bot cannot be reached.
+        """
+        if time.monotonic() < self._reachable_until:
+            return True
+        result = await self._get_json(self.rasa_url + HEALTH_PATH)
+        ready = (result is not None and result[0] == 200 and isinstance(result[1], dict)
+                 and result[1].get("model") is True)
+        self._reachable_until = time.monotonic() + REACHABLE_TTL_SECONDS if ready else 0.0
+        return ready
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -58,7 +58,7 @@ ERROR_FIELD_WRONG_TYPE = "Fältet {field} har fel typ."
 ERROR_FIELD_INVALID = "Fältet {field} har ett ogiltigt värde."
 ERROR_TEXT_EMPTY = "Meddelandet är tomt."
 
-# Used only if the bot answers the start of a conversation with nothing.
+# Used only if knowledge/behaviour/greet.yml cannot be read.
 GREETING = (
     "Hej! Jag är Mjölby kommuns digitala assistent, ett automatiskt program. "
     "Skriv inte personnummer eller andra känsliga uppgifter här. "

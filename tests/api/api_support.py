@@ -56,8 +56,6 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
 class FakeRasa:
     """Answers like the gateway channel of CONTRACT.md's bot, over httpx.MockTransport."""
 
-    GREETING = ("Hej! Jag är Mjölby kommuns digitala assistent, ett automatiskt program. "
-                "Skriv inte personnummer här.")
     BYGGLOV = "Bygglov söker du i e-tjänsten. Handläggningen tar upp till tio veckor."
 
     def __init__(self) -> None:
@@ -105,8 +103,6 @@ class FakeRasa:
 
     def replies(self, message: str) -> list[dict[str, Any]]:
         lowered = message.lower()
-        if message == "/greet":
-            return [self.message(self.GREETING, "greet")]
         if "bygglov" in lowered or message == "/faq_bygglov":
             return [self.message(self.BYGGLOV, "bygglov", links=[
                 {"title": "Bygglov på mjolby.se", "url": "https://www.mjolby.se/bygglov"},

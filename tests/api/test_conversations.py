@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+
+import yaml
 
 from api_support import FakeRasa
 from mjolby import texts
@@ -14,6 +17,9 @@ from mjolby.conversations import service
 from mjolby.conversations.models import State
 
 API = "/api/v1/conversations"
+GREET_FILE_ANSWER = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "knowledge/behaviour/greet.yml").read_text(encoding="utf-8")
+)["answer"]
 MESSAGE_KEYS = {"id", "sender", "text", "topic", "links", "buttons", "created_at"}
 
 
@@ -47,12 +53,38 @@ def test_start_returns_201_with_the_greeting(client: TestClient, fake_rasa: Fake
     [greeting] = data["messages"]
     assert_message_shape(greeting)
     assert greeting["sender"] == "bot"
-    assert greeting["text"] == FakeRasa.GREETING
+    # The editors' greeting from knowledge/, the same answer the bot gives to "hej".
+    assert greeting["text"] == " ".join(GREET_FILE_ANSWER.split())
+    assert "personnummer" in greeting["text"] and "automatisk" in greeting["text"]
     assert greeting["topic"] == "greet"
-    # The greeting is asked for with /greet, which is not stored as the citizen's words.
-    assert fake_rasa.webhook_requests[-1] == {"sender": data["conversation_id"], "message": "/greet"}
+    # The gateway greets by itself: the bot is only asked whether it is there.
+    assert fake_rasa.webhook_requests == []
+    assert fake_rasa.health_probes == 1
     stored = client.get(f"{API}/{data['conversation_id']}/messages").json()["messages"]
     assert [m["sender"] for m in stored] == ["bot"]
+
+
+def test_many_starts_check_the_bot_once(client: TestClient, fake_rasa: FakeRasa) -> None:
+    for _ in range(5):
+        assert client.post(API, json={}).status_code == 201
+    assert fake_rasa.health_probes == 1
+
+
+def test_greeting_is_what_editors_wrote(client: TestClient, tmp_path, monkeypatch) -> None:
+    greet = tmp_path / "greet.yml"
+    greet.write_text("id: greet\nanswer: >-\n  Välkommen till\n  chatten!\nexamples: []\n",
+                     encoding="utf-8")
+    monkeypatch.setenv("GREET_FILE", str(greet))
+    [greeting] = client.post(API, json={}).json()["messages"]
+    assert greeting["text"] == "Välkommen till chatten!"
+
+
+def test_unreadable_greeting_file_falls_back_to_the_built_in_greeting(
+        client: TestClient, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GREET_FILE", str(tmp_path / "missing.yml"))
+    [greeting] = client.post(API, json={}).json()["messages"]
+    assert greeting["text"] == texts.GREETING
+    assert greeting["topic"] == "greet"
 
 
 def test_each_start_is_a_new_conversation(client: TestClient) -> None:
@@ -67,12 +99,15 @@ def test_start_with_bad_locale_is_422(client: TestClient) -> None:
     assert response.json() == {"detail": "Fältet locale har ett ogiltigt värde."}
 
 
-def test_start_when_the_bot_returns_nothing_still_greets(client: TestClient,
-                                                         fake_rasa: FakeRasa) -> None:
-    fake_rasa.replies = lambda message: []  # type: ignore[method-assign]
-    [greeting] = client.post(API, json={}).json()["messages"]
-    assert greeting["text"] == texts.GREETING
-    assert greeting["topic"] == "greet"
+def test_start_while_the_model_is_loading_says_the_bot_cannot_answer(
+        client: TestClient, fake_rasa: FakeRasa) -> None:
+    fake_rasa.model_loaded = False
+    [message] = client.post(API, json={}).json()["messages"]
+    assert message["text"] == texts.BOT_UNREACHABLE
+    # Not remembered: once the model is there, the next citizen is greeted.
+    fake_rasa.model_loaded = True
+    [message] = client.post(API, json={}).json()["messages"]
+    assert message["topic"] == "greet"
 
 
 # --------------------------------------------------------------------------

@@ -38,8 +38,6 @@ class HandoverBot:
         payload = json.loads(request.content)
         sender, text = payload["sender"], payload["message"]
         self.received.append(text)
-        if text == "/greet":
-            return httpx.Response(200, json=[self.message("Hej! Jag är Mjölby kommuns digitala assistent.", "greet")])
         rating = re.match(r'^/rate\{"rating":\s*(\d)\}$', text)
         if rating:
             await self.internal("POST", f"/api/v1/internal/conversations/{sender}/rating", {"rating": int(rating[1])})

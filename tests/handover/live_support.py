@@ -68,9 +68,6 @@ class FakeBot:
     def replies(self, sender: str, message: str) -> list[dict[str, Any]]:
         self.received.append(message)
         handover = {"topic": "handover_request", "links": [], "buttons": [], "custom": None}
-        if message == "/greet":
-            return [{"text": "Hej! Jag är Mjölby kommuns digitala assistent.", "topic": "greet",
-                     "links": [], "buttons": [], "custom": None}]
         rating = re.match(r'^/rate\{"rating":\s*(\d)\}$', message)
         if rating:
             self._internal("POST", f"/api/v1/internal/conversations/{sender}/rating", {"rating": int(rating[1])})

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mjolby import pii, texts
 from mjolby.conversations import service
+from mjolby.greeting import greeting_text
 from mjolby.handover import service as handover
 from mjolby.conversations.models import Conversation, Message, Sender, State, new_conversation_id
 from mjolby.conversations.service import ConversationRef, NewMessage, Turn
@@ -22,7 +23,6 @@ from mjolby.rasa_client import BotReply, RasaClient, RasaUnavailable
 
 logger = logging.getLogger(__name__)
 
-GREET_MESSAGE = "/greet"
 SENSITIVE_TOPIC = "sensitive_data_shared"
 GREET_TOPIC = "greet"
 
@@ -31,11 +31,13 @@ async def start_conversation(*, db: Session, rasa: RasaClient, locale: str,
                              client_key: str | None,
                              clock: Callable[[], datetime]) -> tuple[Conversation, list[Message]]:
     conversation_id = new_conversation_id()
-    replies = await _ask_bot(rasa, conversation_id, GREET_MESSAGE, metadata=None)
-    if replies is None:
-        greeting = [_unreachable()]
+    # The greeting is static: the bot is only asked whether it is there, so the
+    # citizen learns at once when it is not (and whom to call instead).
+    if await rasa.reachable():
+        greeting = [NewMessage(Sender.BOT, greeting_text(), topic=GREET_TOPIC)]
     else:
-        greeting = replies or [NewMessage(Sender.BOT, texts.GREETING, topic=GREET_TOPIC)]
+        logger.error("Bot unreachable when conversation %s started", conversation_id)
+        greeting = [_unreachable()]
     return await run_in_threadpool(
         service.create_conversation, db=db, conversation_id=conversation_id, locale=locale,
         client_key=client_key, greeting=greeting, now=clock(),
