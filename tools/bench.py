@@ -9,7 +9,7 @@ Both targets get the same simulated citizens in the same run:
 Prints p50/p95/p99 latency, messages per second and errors for each, and the
 ratio between the API and Rasa alone.
 
-Usage: python tools/bench.py --api-url URL --rasa-url URL [--rate 20] [--seconds 30] [--citizens 20]
+Usage: python tools/bench.py --api-url URL --rasa-url URL [--rate 20] [--seconds 30] [--citizens 20] [--rounds 2]
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     elapsed: float = 0.0
+    sent_at: list[float] = field(default_factory=list)
 
     def summary(self) -> dict:
         lat = sorted(self.latencies)
@@ -100,6 +101,7 @@ class RasaTarget(Target):
 
 async def timed_send(target: Target, conv: str, text: str, result: Result) -> None:
     start = time.perf_counter()
+    result.sent_at.append(start)
     try:
         await target.send(conv, text)
     except Exception:  # noqa: BLE001 - counted, the run goes on
@@ -139,9 +141,11 @@ async def steady(target: Target, messages: list[str], rate: float, seconds: floa
     for n in range(citizens_needed):
         tasks.append(asyncio.create_task(citizen(n * start_gap)))
     await asyncio.gather(*tasks)
-    result.elapsed = time.perf_counter() - begin - interval  # first messages go out after one pause
-    # Messages per second measured over the window in which they were sent.
-    result.elapsed = max(result.elapsed, 1e-9)
+    # Messages per second while every citizen slot is busy: after the ramp-up
+    # (the first citizens' last messages) and before the last citizen starts.
+    full_from, full_to = begin + per_citizen * interval, begin + seconds
+    in_window = sum(1 for t in result.sent_at if full_from <= t < full_to)
+    result.elapsed = len(result.latencies) * (full_to - full_from) / max(in_window, 1)
     return result
 
 
@@ -190,13 +194,20 @@ async def main_async(args) -> dict:
             for text in messages[:10]:
                 await t.send(conv, text)
         for phase in ("steady", "saturation"):
-            out[phase] = {}
-            for t in targets:
-                if phase == "steady":
-                    r = await steady(t, messages, args.rate, args.seconds, args.per_citizen, args.pause)
-                else:
-                    r = await saturation(t, messages, args.citizens, args.seconds)
-                out[phase][t.name] = r.summary()
+            merged = {t.name: Result() for t in targets}
+            # Alternate the order (Rasa, API, API, Rasa, ...) so that neither
+            # target always runs on a fresher or a fuller tracker store.
+            for round_no in range(args.rounds):
+                for t in (targets if round_no % 2 == 0 else targets[::-1]):
+                    if phase == "steady":
+                        r = await steady(t, messages, args.rate, args.seconds, args.per_citizen, args.pause)
+                    else:
+                        r = await saturation(t, messages, args.citizens, args.seconds)
+                    total = merged[t.name]
+                    total.latencies += r.latencies
+                    total.errors += r.errors
+                    total.elapsed += r.elapsed
+            out[phase] = {name: r.summary() for name, r in merged.items()}
     return out
 
 
@@ -209,16 +220,18 @@ def main() -> int:
     parser.add_argument("--per-citizen", type=int, default=4)
     parser.add_argument("--pause", type=float, default=2.0, help="seconds between one citizen's messages")
     parser.add_argument("--citizens", type=int, default=20, help="closed-loop citizens at saturation")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="runs of each phase per target, in alternating order")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     out = asyncio.run(main_async(args))
-    print(f"\nSteady load (~{args.rate:g} msg/s, {args.seconds:g} s, citizens pause {args.pause:g} s):")
+    print(f"\nSteady load (~{args.rate:g} msg/s, {args.rounds} x {args.seconds:g} s, citizens pause {args.pause:g} s):")
     for name, s in out["steady"].items():
         print(line(name, s))
     r, a = out["steady"]["Rasa REST"], out["steady"]["chat API"]
     print(f"  API / Rasa: p50 x{a['p50_ms'] / r['p50_ms']:.2f}, p95 x{a['p95_ms'] / r['p95_ms']:.2f} "
           f"(gateway adds {a['p50_ms'] - r['p50_ms']:+.1f} ms at p50, {a['p95_ms'] - r['p95_ms']:+.1f} ms at p95)")
-    print(f"\nSaturation ({args.citizens} citizens, closed loop, {args.seconds:g} s):")
+    print(f"\nSaturation ({args.citizens} citizens, closed loop, {args.rounds} x {args.seconds:g} s):")
     for name, s in out["saturation"].items():
         print(line(name, s))
     r, a = out["saturation"]["Rasa REST"], out["saturation"]["chat API"]

@@ -11,6 +11,7 @@ chosen thresholds fall back exactly where the model is more often wrong than
 right. Run it in the bot environment:
 
     python tools/tune_fallback.py            (prints the curve and the best pair)
+    python tools/tune_fallback.py --config other.yml   (compare a pipeline change)
 """
 from __future__ import annotations
 
@@ -50,20 +51,20 @@ def split(k, holdout: float = 0.2):
     return k, held
 
 
-def train(k, workdir: Path) -> Path:
+def train(k, workdir: Path, config: Path) -> Path:
     import hashlib
 
     data = workdir / "data"
     data.mkdir(parents=True, exist_ok=True)
     fingerprint = hashlib.sha256(
-        (nlu_faq(k) + nlu_behaviour(k) + (REPO / "bot/config.yml").read_text()).encode()
+        (nlu_faq(k) + nlu_behaviour(k) + config.read_text()).encode()
     ).hexdigest()[:16]
     model = workdir / "models" / f"tune-{fingerprint}.tar.gz"
     if model.exists():
         return model
     (data / "faq.yml").write_text(nlu_faq(k), encoding="utf-8")
     (data / "behaviour.yml").write_text(nlu_behaviour(k), encoding="utf-8")
-    cmd = [str(Path(sys.executable).with_name("rasa")), "train", "nlu", "--config", "config.yml",
+    cmd = [str(Path(sys.executable).with_name("rasa")), "train", "nlu", "--config", str(config),
            "--nlu", str(data), "--domain", "domain", "--out", str(workdir / "models"),
            "--fixed-model-name", f"tune-{fingerprint}"]
     subprocess.run(cmd, cwd=REPO / "bot", check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -95,12 +96,18 @@ def outcome(parsed: dict, gold: str, intent_t: float, faq_t: float) -> str:
 
 
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=REPO / "bot/config.yml",
+                        help="Rasa config to evaluate (default: the assistant's own)")
+    args = parser.parse_args()
     k, held = split(load())
     # The held-out model is kept (keyed by its inputs) so a rerun only parses.
     workdir = Path(os.environ.get("DATA_DIR", REPO / "var")) / "tune"
     print(f"Training on {sum(len(t.examples) for t in k.topics.values())} topic examples, "
           f"holding out {len(held)} ...", flush=True)
-    model = train(k, workdir)
+    model = train(k, workdir, args.config.resolve())
     parsed = asyncio.run(parse_all(model, [t for t, _ in held]))
     grid_i = [round(x * 0.05, 2) for x in range(0, 19)]
     grid_f = [round(x * 0.05, 2) for x in range(0, 19)]
