@@ -74,7 +74,12 @@ def train(k, workdir: Path, config: Path) -> Path:
 async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     os.chdir(REPO / "bot")
     sys.path.insert(0, str(REPO / "bot"))  # custom components live there
+    import logging  # noqa: PLC0415
+
     from rasa.core.agent import Agent  # noqa: PLC0415
+    from rasa.utils.log_utils import configure_structlog  # noqa: PLC0415
+
+    configure_structlog(logging.WARNING)  # not one debug line per parsed example
 
     agent = Agent.load(str(model))
     return [await agent.parse_message(t) for t in texts]
