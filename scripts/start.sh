@@ -24,6 +24,10 @@ export TRACKER_DATABASE_URL="${TRACKER_DATABASE_URL:-sqlite:///$RASA_TRACKER_DB}
 export RASA_ENDPOINTS="${RASA_ENDPOINTS:-endpoints.yml}"
 export SANIC_HOST=127.0.0.1
 export TF_CPP_MIN_LOG_LEVEL=3
+# One TensorFlow thread each: the model is small, Rasa answers on one event
+# loop anyway, and the second core stays free for the API and the actions.
+export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
+export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
 # Development only: a per-data-folder token for the actions -> API calls.
 if [ -z "${INTERNAL_API_TOKEN:-}" ]; then
   [ -f "$DATA_DIR/.internal_token" ] || (umask 077; "$API_PY" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$DATA_DIR/.internal_token")
