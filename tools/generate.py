@@ -81,6 +81,8 @@ def catalogue(k: Knowledge) -> str:
             "child_answer": topic.child_answer if topic else None,
             "links": topic.links if topic else [],
             "buttons": topic.buttons if topic else [],
+            # For the fallback's word-overlap suggestions (bot/actions/lexical.py).
+            "examples": topic.examples if topic else [],
         }
     helper_topics = {h.intent: h.topic for h in k.helpers.values() if h.topic}
     return json.dumps(

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from . import catalogue
+from . import catalogue, lexical
 
 MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.03
@@ -26,20 +26,24 @@ TALK_TO_PERSON = {"title": "Prata med Medborgarservice", "payload": "/handover_r
 
 
 def suggestions(tracker: Tracker) -> List[Dict[Text, Text]]:
+    """The ResponseSelector's likeliest topics; the closest wording first if it is not among them."""
     selector = (tracker.latest_message or {}).get("response_selector") or {}
     ranking = (selector.get("faq") or {}).get("ranking") or []
-    buttons = []
+    topics: List[Text] = []
     for item in ranking:
         key = item.get("intent_response_key") or ""
         topic = key.split("/", 1)[1] if key.startswith("faq/") else None
-        entry = catalogue.topic(topic)
-        if not entry or float(item.get("confidence") or 0) < MIN_SUGGESTION_CONFIDENCE:
-            continue
-        payload = "/choose_topic" + json.dumps({"topic": topic}, separators=(",", ":"))
-        buttons.append({"title": entry["title"], "payload": payload})
-        if len(buttons) == MAX_SUGGESTIONS:
-            break
-    return buttons
+        if catalogue.topic(topic) and float(item.get("confidence") or 0) >= MIN_SUGGESTION_CONFIDENCE:
+            topics.append(topic)
+    topics = topics[:MAX_SUGGESTIONS]
+    closest = lexical.closest_topic((tracker.latest_message or {}).get("text") or "")
+    if closest and catalogue.is_knowledge_topic(closest) and closest not in topics:
+        topics = [closest] + topics[: MAX_SUGGESTIONS - 1]
+    return [
+        {"title": catalogue.topic(topic)["title"],
+         "payload": "/choose_topic" + json.dumps({"topic": topic}, separators=(",", ":"))}
+        for topic in topics
+    ]
 
 
 class ActionFallbackSuggest(Action):

@@ -43,3 +43,24 @@ def test_second_fallback_in_a_row_offers_a_handover(dispatcher):
     events = run(dispatcher, tracker)
     assert dispatcher.messages == []
     assert events[-2:] == [SlotSet("handover_reason", "unresolved"), FollowupAction("action_offer_handover")]
+
+
+def test_closest_wording_is_suggested_when_the_ranking_misses_it(dispatcher):
+    # "radon" is in only one knowledge example (miljo_halsoskydd); suppose the
+    # ResponseSelector ranks unrelated topics first.
+    tracker = make_tracker(
+        "hur mäter man radon i huset",
+        intent="nlu_fallback",
+        ranking=[("faq/kris_akut_hjalp", 0.3), ("faq/orosanmalan_barn", 0.2), ("faq/hanvisning_polisen", 0.1)],
+    )
+    run(dispatcher, tracker)
+    (message,) = dispatcher.messages
+    topics = [json.loads(b["payload"][len("/choose_topic"):])["topic"] for b in message["buttons"][:-1]]
+    assert topics == ["miljo_halsoskydd", "kris_akut_hjalp", "orosanmalan_barn"]
+    assert message["buttons"][-1] == TALK_TO_PERSON
+
+
+def test_nonsense_adds_no_wording_suggestion(dispatcher):
+    run(dispatcher, make_tracker("qzxv wqk", intent="nlu_fallback"))
+    (message,) = dispatcher.messages
+    assert message["buttons"] == [TALK_TO_PERSON]
