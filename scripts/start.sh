@@ -18,9 +18,6 @@ export ACTION_SERVER_URL="http://127.0.0.1:$ACTIONS_PORT"
 export ACTION_ENDPOINT_URL="$ACTION_SERVER_URL/webhook"
 export API_INTERNAL_URL="http://127.0.0.1:$API_PORT"
 export RASA_TRACKER_DB="${RASA_TRACKER_DB:-$DATA_DIR/rasa_tracker.db}"
-# Where the retention purge finds Rasa's events (with endpoints.production.yml
-# set TRACKER_DATABASE_URL to the PostgreSQL tracker database yourself).
-export TRACKER_DATABASE_URL="${TRACKER_DATABASE_URL:-sqlite:///$RASA_TRACKER_DB}"
 export RASA_ENDPOINTS="${RASA_ENDPOINTS:-endpoints.yml}"
 export SANIC_HOST=127.0.0.1
 export TF_CPP_MIN_LOG_LEVEL=3
