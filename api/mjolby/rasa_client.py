@@ -68,9 +68,7 @@ class RasaClient:
         """
         if time.monotonic() < self._reachable_until:
             return True
-        result = await self._get_json(self.rasa_url + HEALTH_PATH)
-        ready = (result is not None and result[0] == 200 and isinstance(result[1], dict)
-                 and result[1].get("model") is True)
+        ready = _answers(await self._get_json(self.rasa_url + HEALTH_PATH), "model", True)
         self._reachable_until = time.monotonic() + REACHABLE_TTL_SECONDS if ready else 0.0
         return ready
 
@@ -104,16 +102,8 @@ class RasaClient:
         )
         if rasa is None:
             return BotStatus.DOWN
-        rasa_status, rasa_body = rasa
-        model_loaded = (
-            rasa_status == 200 and isinstance(rasa_body, dict) and rasa_body.get("model") is True
-        )
-        actions_ok = (
-            actions is not None
-            and actions[0] == 200
-            and isinstance(actions[1], dict)
-            and actions[1].get("status") == "ok"
-        )
+        model_loaded = _answers(rasa, "model", True)
+        actions_ok = _answers(actions, "status", "ok")
         return BotStatus.READY if model_loaded and actions_ok else BotStatus.STARTING
 
     async def _get_json(self, url: str) -> tuple[int, Any] | None:
@@ -126,6 +116,14 @@ class RasaClient:
             return response.status_code, response.json()
         except ValueError:
             return response.status_code, None
+
+
+def _answers(result: tuple[int, Any] | None, key: str, value: Any) -> bool:
+    """A health check answered 200 with `key` set to `value` in its JSON body."""
+    if result is None or result[0] != 200 or not isinstance(result[1], dict):
+        return False
+    got = result[1].get(key)
+    return type(got) is type(value) and got == value  # `1` is not `True`
 
 
 def _pairs(items: Any, first: str, second: str) -> list[dict[str, str]]:
