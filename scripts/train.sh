@@ -4,7 +4,7 @@
 # DATA_DIR/models/ where the bot loads it from.
 source "$(dirname "$0")/common.sh"
 
-fingerprint="$(hash_files bot/config.yml bot/domain bot/data bot/components bot/requirements.lock scripts/build_spacy.py)"
+fingerprint="$(hash_files bot/config.yml bot/domain bot/data bot/components knowledge/safety bot/requirements.lock)"
 model="$CACHE_DIR/models/$fingerprint.tar.gz"
 mkdir -p "$CACHE_DIR/models" "$DATA_DIR/models"
 # Rasa caches trained components; unchanged parts of the pipeline are reused.
@@ -14,12 +14,21 @@ export RASA_CACHE_DIRECTORY="$CACHE_DIR/rasa-cache"
 exec 9>"$CACHE_DIR/models/.train.lock"
 flock 9
 if [ ! -f "$model" ]; then
-  say "Training the model (inputs changed; this takes a few minutes)"
+  say "Training the model (inputs changed; about a minute, a few more the first time sentence embeddings are cached)"
   partial="$fingerprint-partial-$$"
-  (cd "$REPO/bot" && "$BOT_VENV/bin/rasa" train --config config.yml --domain domain --data data \
+  started=$SECONDS
+  # Live progress: each component as it starts and ends, the classifier's own
+  # phases, with the elapsed time. Everything goes to train.log in full.
+  mkdir -p "$DATA_DIR/logs"
+  (cd "$REPO/bot" && PYTHONUNBUFFERED=1 "$BOT_VENV/bin/rasa" train --config config.yml --domain domain --data data \
       --out "$CACHE_DIR/models" --fixed-model-name "$partial" 2>&1 \
-    | grep --line-buffered -E "Starting to train|Finished training|Your Rasa model|error|Error" \
-    | sed -u 's/\r.*//' | uniq) || true
+    | tee "$DATA_DIR/logs/train.log" \
+    | sed -u 's/\r/\n/g' \
+    | grep --line-buffered -E "Starting to train component|Finished training component|classifier:|detector:|Your Rasa model|rror" \
+    | while IFS= read -r line; do
+        line="${line#*rasa.engine.training.hooks  - }"
+        printf '  [%3ds] %s\n' "$((SECONDS - started))" "$line" >&2
+      done) || true
   [ -f "$CACHE_DIR/models/$partial.tar.gz" ] || die "training failed; run 'cd bot && rasa train' for details"
   mv "$CACHE_DIR/models/$partial.tar.gz" "$model"
 else

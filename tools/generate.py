@@ -1,10 +1,14 @@
 """Generate Rasa training data and responses from the knowledge folder.
 
 Output (all generated, never edited by hand):
-  bot/data/nlu/faq.yml         retrieval intents faq/<topic_id>
+  bot/data/nlu/faq.yml         one intent faq_<topic_id> per knowledge topic
   bot/data/nlu/behaviour.yml   behaviour and helper intents
-  bot/domain/generated.yml     intents and responses utter_faq/<topic_id>, utter_<behaviour>
+  bot/data/rules/faq.yml       every faq_<topic_id> intent is answered by action_answer_faq
+  bot/domain/generated.yml     the intents, and responses utter_<behaviour>
   bot/actions/catalogue.json   topic titles, kinds, answers and links for the actions
+
+Answers and links are not in the domain: the action reads them from the
+catalogue, so an edited answer changes no training input and needs no new model.
 
 `--check` exits non-zero when the files on disk differ from what the knowledge
 folder would generate, so a forgotten `make generate` is caught by the tests.
@@ -35,7 +39,21 @@ def _examples_block(examples: list[str]) -> str:
 def nlu_faq(k: Knowledge) -> str:
     parts = [HEADER, 'version: "3.1"\n', "nlu:\n"]
     for topic in sorted(k.topics.values(), key=lambda t: t.id):
-        parts.append(f"  - intent: faq/{topic.id}\n    examples: |\n{_examples_block(topic.examples)}\n")
+        parts.append(f"  - intent: {faq_intent(topic.id)}\n    examples: |\n{_examples_block(topic.examples)}\n")
+    return "".join(parts)
+
+
+def faq_intent(topic_id: str) -> str:
+    return f"faq_{topic_id}"
+
+
+def rules_faq(k: Knowledge) -> str:
+    parts = [HEADER, 'version: "3.1"\n', "rules:\n",
+             "  - rule: answer a topic the citizen picked from \"Menade du ...?\"\n"
+             "    steps:\n      - intent: choose_topic\n      - action: action_answer_faq\n"]
+    for topic in sorted(k.topics.values(), key=lambda t: t.id):
+        parts.append(f"  - rule: answer {topic.id}\n    steps:\n"
+                     f"      - intent: {faq_intent(topic.id)}\n      - action: action_answer_faq\n")
     return "".join(parts)
 
 
@@ -49,13 +67,8 @@ def nlu_behaviour(k: Knowledge) -> str:
 
 
 def domain(k: Knowledge) -> str:
-    intents = ["faq", *sorted(k.behaviours), *sorted(k.helpers)]
+    intents = [*(faq_intent(t) for t in sorted(k.topics)), *sorted(k.behaviours), *sorted(k.helpers)]
     responses: dict[str, list[dict]] = {}
-    for topic in sorted(k.topics.values(), key=lambda t: t.id):
-        response = {"text": topic.answer, "metadata": {"topic": topic.id, "links": topic.links}}
-        if topic.buttons:
-            response["buttons"] = topic.buttons
-        responses[f"utter_faq/{topic.id}"] = [response]
     for topic in sorted(k.behaviours.values(), key=lambda t: t.id):
         if topic.answer:
             responses[f"utter_{topic.id}"] = [
@@ -70,7 +83,7 @@ def domain(k: Knowledge) -> str:
     return HEADER + body
 
 
-def catalogue(k: Knowledge) -> str:
+def catalogue(k: Knowledge, repo: Path = REPO) -> str:
     topics = {}
     for topic_id, entry in k.catalogue.items():
         topic = k.topics.get(topic_id)
@@ -85,8 +98,14 @@ def catalogue(k: Knowledge) -> str:
             "examples": topic.examples if topic else [],
         }
     helper_topics = {h.intent: h.topic for h in k.helpers.values() if h.topic}
+    # Contact details, opening hours and support lines: actions read them from
+    # here so that no number is written into the bot's code.
+    organisation_file = repo / "knowledge/organisation.yml"
+    organisation = (yaml.safe_load(organisation_file.read_text(encoding="utf-8"))
+                    if organisation_file.exists() else {})
     return json.dumps(
-        {"_generated": HEADER.strip("# \n"), "topics": topics, "intent_topics": helper_topics},
+        {"_generated": HEADER.strip("# \n"), "topics": topics, "intent_topics": helper_topics,
+         "organisation": organisation},
         ensure_ascii=False,
         indent=1,
         sort_keys=True,
@@ -97,8 +116,9 @@ def outputs(k: Knowledge, repo: Path = REPO) -> dict[Path, str]:
     return {
         repo / "bot/data/nlu/faq.yml": nlu_faq(k),
         repo / "bot/data/nlu/behaviour.yml": nlu_behaviour(k),
+        repo / "bot/data/rules/faq.yml": rules_faq(k),
         repo / "bot/domain/generated.yml": domain(k),
-        repo / "bot/actions/catalogue.json": catalogue(k),
+        repo / "bot/actions/catalogue.json": catalogue(k, repo),
     }
 
 

@@ -8,7 +8,6 @@ at any question ends the form without saving anything.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -16,13 +15,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+# The product's one identity-number check, shared with the API (api/mjolby_pii.py).
+from mjolby_pii import contains_identity_number, is_email, is_masked, is_phone_number
+
 from . import api_client
 from .hours import OFFLINE_CONTACT, PHONE, VISITING_ADDRESS
 
 TOPIC = "handover_request"
 METADATA = {"topic": TOPIC, "links": []}
 CANCEL_WORDS = {"avbryt", "nej", "nej tack", "ångra", "ångrar", "sluta", "stopp", "glöm det", "cancel"}
-MASK_MARKER = "personnummer borttaget"
 
 PNR_WARNING = (
     "Det ser ut som ett personnummer. Skriv inte personnummer här, chatten är inte en säker "
@@ -39,52 +40,15 @@ CANCELLED = (
 )
 NOT_SAVED = "Tyvärr kunde jag inte spara din kontaktförfrågan just nu. " + OFFLINE_CONTACT
 
-EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]{2,}$")
-PHONE_NUMBER = re.compile(r"^(?:0\d{6,10}|(?:\+|00)[1-9]\d{6,13})$")
-PNR = re.compile(r"(?<!\d)(\d{6}|\d{8})([-+ ]?)(\d{4})(?!\d)")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, char in enumerate(digits):
-        n = int(char) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
-
-def _date_ok(birth: str) -> bool:
-    if len(birth) == 8:
-        return _valid_day(int(birth[:4]), birth[4:])
-    # Ten digits carry no century; 29 February decides between the two.
-    return any(_valid_day(century + int(birth[:2]), birth[2:]) for century in (1900, 2000))
-
-
-def _valid_day(year: int, month_day: str) -> bool:
-    month, day = int(month_day[:2]), int(month_day[2:])
-    if day > 60:  # samordningsnummer: day + 60
-        day -= 60
-    try:
-        date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
 
 def looks_like_personal_number(text: str) -> bool:
     """A personal identity or coordination number, or the API's mask for one.
 
-    With a separator after the date ("850709-9805") a valid date is enough;
-    without one the Luhn check must pass too, so that mobile numbers such as
-    0701234567 are not taken for one.
+    The same check as the API's masking (mjolby_pii), which also takes a
+    number with a mistyped check digit when it is written as one
+    ("850709-1234"), and lets phone numbers such as 0701234567 pass.
     """
-    if MASK_MARKER in text.lower():
-        return True
-    for birth, separator, tail in PNR.findall(text):
-        if not _date_ok(birth):
-            continue
-        if separator in ("-", "+") or _luhn_ok(birth[-6:] + tail):
-            return True
-    return False
+    return is_masked(text) or contains_identity_number(text)
 
 
 def is_cancel(text: str) -> bool:
@@ -95,10 +59,9 @@ def is_cancel(text: str) -> bool:
 def contact_kind(text: str) -> Optional[str]:
     """'email', 'phone' or None for a phone number or e-mail address."""
     value = text.strip()
-    if EMAIL.match(value) and len(value) <= 254:
+    if is_email(value) and len(value) <= 254:
         return "email"
-    compact = re.sub(r"[\s\-().]", "", value)
-    if PHONE_NUMBER.match(compact):
+    if is_phone_number(value):
         return "phone"
     return None
 

@@ -9,6 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from . import catalogue, lexical
+from .faq import ranked_topics
 
 MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.03
@@ -26,15 +27,11 @@ TALK_TO_PERSON = {"title": "Prata med Medborgarservice", "payload": "/handover_r
 
 
 def suggestions(tracker: Tracker) -> List[Dict[Text, Text]]:
-    """The ResponseSelector's likeliest topics; the closest wording first if it is not among them."""
-    selector = (tracker.latest_message or {}).get("response_selector") or {}
-    ranking = (selector.get("faq") or {}).get("ranking") or []
-    topics: List[Text] = []
-    for item in ranking:
-        key = item.get("intent_response_key") or ""
-        topic = key.split("/", 1)[1] if key.startswith("faq/") else None
-        if catalogue.topic(topic) and float(item.get("confidence") or 0) >= MIN_SUGGESTION_CONFIDENCE:
-            topics.append(topic)
+    """The classifier's likeliest topics; the closest wording first if it is not among them."""
+    topics: List[Text] = [
+        topic for topic, confidence in ranked_topics(tracker)
+        if confidence >= MIN_SUGGESTION_CONFIDENCE
+    ]
     topics = topics[:MAX_SUGGESTIONS]
     closest = lexical.closest_topic((tracker.latest_message or {}).get("text") or "")
     if closest and catalogue.is_knowledge_topic(closest) and closest not in topics:

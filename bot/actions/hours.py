@@ -15,14 +15,55 @@ from rasa_sdk.executor import CollectingDispatcher
 from . import api_client, catalogue
 
 TOPIC = "kontakt_medborgarservice"
-PHONE = "010-234 50 00"
-VISITING_ADDRESS = "Stadshuset, Burensköldsvägen 11-13, 595 80 Mjölby"
-# The regular hours, for when the API (and so the live calendar) cannot be
-# reached. tests/bot/test_hours_action.py checks them against organisation.yml.
-REGULAR_HOURS = (
-    "Medborgarservice har öppet måndag–torsdag kl. 7.30–16.30 och fredag kl. 7.30–16. "
-    "Dagen före en helgdag stänger vi kl. 13, och på helgdagar har vi stängt."
-)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_NAMES_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+
+
+def _clock(text: str) -> str:
+    """'07:30' -> '7.30', '16:00' -> '16' (how the answers write times)."""
+    hour, minute = text.strip().split(":")
+    return f"{int(hour)}.{minute}" if minute != "00" else str(int(hour))
+
+
+def _span(text: str) -> str:
+    start, end = str(text).split("-")
+    return f"kl. {_clock(start)}–{_clock(end)}"
+
+
+def regular_hours(organisation: Dict[str, Any]) -> str:
+    """The weekly hours in words, from organisation.yml (runs of days with the same hours)."""
+    hours = organisation.get("opening_hours") or {}
+    days = hours.get("phone") or {}
+    runs: List[List[Any]] = []  # [first day, last day, span]
+    for index, day in enumerate(WEEKDAYS):
+        span = days.get(day)
+        if span and runs and runs[-1][2] == span and runs[-1][1] == index - 1:
+            runs[-1][1] = index
+        elif span:
+            runs.append([index, index, span])
+    parts = [
+        (WEEKDAY_NAMES_SV[first] if first == last else f"{WEEKDAY_NAMES_SV[first]}–{WEEKDAY_NAMES_SV[last]}")
+        + f" {_span(span)}"
+        for first, last, span in runs
+    ]
+    text = "Medborgarservice har öppet " + " och ".join(parts) + ". " if parts else ""
+    short = hours.get("day_before_holiday")
+    if not isinstance(short, dict):
+        short = {"hours": short, "assumption": False}
+    if short.get("hours") and not short.get("assumption"):
+        closes = str(short["hours"]).split("-")[1]
+        return text + f"Dagen före en helgdag stänger vi kl. {_clock(closes)}, och på helgdagar har vi stängt."
+    # An unconfirmed rule: say that the day may be shorter, not when it ends.
+    return text + "Dagen före en helgdag kan vi stänga tidigare, och på helgdagar har vi stängt."
+
+
+# Contact details and hours come from knowledge/organisation.yml through the
+# generated catalogue; the bot's code holds no copy of them.
+ORGANISATION = catalogue.organisation()
+PHONE = str(ORGANISATION.get("phone") or "")
+VISITING_ADDRESS = str(ORGANISATION.get("visiting_address") or "")
+# The regular hours, for when the API (and so the live calendar) cannot be reached.
+REGULAR_HOURS = regular_hours(ORGANISATION)
 OFFLINE_CONTACT = (
     f"Ring Medborgarservice på {PHONE}. {REGULAR_HOURS} "
     f"Du kan också besöka receptionen i {VISITING_ADDRESS}."

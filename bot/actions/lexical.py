@@ -8,9 +8,10 @@ topic is more often among the "Menade du …?" buttons.
 """
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 from typing import List, Optional, Tuple
+
+from components.folding import fold
 
 from . import catalogue
 
@@ -18,11 +19,6 @@ from . import catalogue
 # ("hur", "kommunen", "grejen") weigh little and rare ones ("radon") much.
 # Below this cosine similarity the message shares too little with any topic.
 MIN_SIMILARITY = 0.07
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=1)
@@ -34,7 +30,7 @@ def _index() -> Tuple[object, object, List[str]]:
         if entry.get("examples"):
             topics.append(topic_id)
             documents.append("\n".join(entry["examples"]))
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), preprocessor=_fold,
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), preprocessor=fold,
                                  sublinear_tf=True)
     matrix = vectorizer.fit_transform(documents) if documents else None
     return vectorizer, matrix, topics

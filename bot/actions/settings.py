@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+import yaml
 
 
 def _float(name: str, default: float) -> float:
@@ -11,11 +14,24 @@ def _float(name: str, default: float) -> float:
         return default
 
 
-# Below this ResponseSelector confidence the assistant asks the citizen to
-# rephrase instead of answering. Tuned with tools/tune_fallback.py on 423
-# held-out examples: at 0.20, 299 right, 39 wrong, 85 "Menade du ...?";
-# without it, 317 right and 105 wrong. The curve is flat from 0.20 to 0.30.
-FAQ_MIN_CONFIDENCE = _float("FAQ_MIN_CONFIDENCE", 0.20)
+def _fallback_threshold(default: float = 0.3) -> float:
+    """The FallbackClassifier threshold in bot/config.yml: the one tuned value
+    (tools/crossval.py --tune-fallback) below which the assistant asks to rephrase."""
+    config = Path(__file__).resolve().parent.parent / "config.yml"
+    try:
+        pipeline = yaml.safe_load(config.read_text(encoding="utf-8")).get("pipeline", [])
+    except (OSError, yaml.YAMLError, AttributeError):
+        return default
+    for component in pipeline:
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", default))
+    return default
+
+
+# A topic further down the ranking (after another action handed over, e.g. a
+# message that also held a masked personnummer) is answered only above the
+# same threshold that decides fallback for the message's own intent.
+FAQ_MIN_CONFIDENCE = _float("FAQ_MIN_CONFIDENCE", _fallback_threshold())
 
 # The API gateway: handover cases, opening hours and queue status.
 API_URL = os.environ.get("API_INTERNAL_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -10,33 +10,22 @@ from rasa_sdk.executor import CollectingDispatcher
 
 def make_tracker(
     text: str = "",
-    intent: str = "faq",
+    intent: str = "faq_bygglov",
     slots: Optional[Dict[str, Any]] = None,
-    response_key: Optional[str] = None,
     confidence: float = 0.9,
     ranking: Optional[List[tuple]] = None,
     entities: Optional[List[Dict[str, Any]]] = None,
     sender_id: str = "conv-1",
 ) -> Tracker:
+    """A tracker whose latest message the classifier gave `intent`; `ranking`
+    lists further (intent, confidence) pairs after it."""
     latest: Dict[str, Any] = {
         "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}]
+        + [{"name": name, "confidence": conf} for name, conf in (ranking or [])],
         "entities": entities or [],
     }
-    if response_key or ranking:
-        latest["response_selector"] = {
-            "all_retrieval_intents": ["faq"],
-            "faq": {
-                "response": {
-                    "intent_response_key": response_key,
-                    "confidence": confidence,
-                    "utter_action": f"utter_{response_key}" if response_key else None,
-                },
-                "ranking": [
-                    {"intent_response_key": key, "confidence": conf} for key, conf in (ranking or [])
-                ],
-            },
-        }
     return Tracker(
         sender_id=sender_id,
         slots=slots or {},

@@ -18,7 +18,7 @@ def test_first_fallback_suggests_topics_and_a_person(dispatcher):
     tracker = make_tracker(
         "sopor grejen",
         intent="nlu_fallback",
-        ranking=[("faq/avfall_hamtning", 0.4), ("faq/atervinningscentral", 0.3), ("faq/felanmalan", 0.1), ("faq/bygglov", 0.01)],
+        ranking=[("faq_avfall_hamtning", 0.4), ("faq_atervinningscentral", 0.3), ("faq_felanmalan", 0.1), ("faq_bygglov", 0.01)],
     )
     events = run(dispatcher, tracker)
     (message,) = dispatcher.messages
@@ -51,7 +51,7 @@ def test_closest_wording_is_suggested_when_the_ranking_misses_it(dispatcher):
     tracker = make_tracker(
         "hur mäter man radon i huset",
         intent="nlu_fallback",
-        ranking=[("faq/kris_akut_hjalp", 0.3), ("faq/orosanmalan_barn", 0.2), ("faq/hanvisning_polisen", 0.1)],
+        ranking=[("faq_kris_akut_hjalp", 0.3), ("faq_orosanmalan_barn", 0.2), ("faq_hanvisning_polisen", 0.1)],
     )
     run(dispatcher, tracker)
     (message,) = dispatcher.messages

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from rasa_sdk import Tracker
@@ -136,25 +135,26 @@ def test_while_closed_it_says_when_we_open_and_offers_a_contact_request(internal
 
 
 @pytest.mark.usefixtures("api_down")
-def test_without_the_api_the_citizen_gets_phone_and_hours_quickly(dispatcher):
-    started = time.monotonic()
+def test_without_the_api_the_citizen_gets_phone_and_hours(dispatcher):
     events = run(ActionOfferHandover(), dispatcher, make_tracker("människa", intent="handover_request"))
-    elapsed = time.monotonic() - started
 
     (message,) = dispatcher.messages
     assert message["text"].startswith("Jag kan tyvärr inte koppla dig vidare just nu. Ring Medborgarservice på 010-234 50 00.")
     assert "måndag–torsdag kl. 7.30–16.30 och fredag kl. 7.30–16" in message["text"]
     assert "fel" not in message["text"].lower() and "error" not in message["text"].lower()
     assert events == RESET
-    assert elapsed < 2.0
 
 
 def test_a_slow_api_is_given_up_after_the_timeout(internal_api, dispatcher):
+    # The status would say "open" and the queue would take the case, but both
+    # come later than the action waits (1 s in these tests).
     internal_api.answer("GET", STATUS, 200, OPEN, delay=3.0)
-    started = time.monotonic()
-    run(ActionOfferHandover(), dispatcher, make_tracker("människa", intent="handover_request"))
-    assert time.monotonic() - started < 2.0
-    assert "010-234 50 00" in dispatcher.messages[0]["text"]
+    internal_api.answer("POST", CASES, 201, QUEUED)
+    events = run(ActionOfferHandover(), dispatcher, make_tracker("människa", intent="handover_request"))
+    (message,) = dispatcher.messages
+    assert message["text"].startswith("Jag kan tyvärr inte koppla dig vidare just nu. Ring Medborgarservice på 010-234 50 00.")
+    assert internal_api.calls("POST", CASES) == []
+    assert events == RESET
 
 
 def test_a_server_error_is_never_shown(internal_api, dispatcher):

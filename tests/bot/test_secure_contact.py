@@ -54,7 +54,7 @@ def test_after_a_masked_number_the_rest_of_the_question_is_answered(dispatcher):
     from actions.sensitive import ActionSensitiveDataShared
 
     tracker = make_tracker("mitt personnummer är [personnummer borttaget], hur söker jag förskola?",
-                           intent="sensitive_data_shared", response_key="faq/forskola_ansokan")
+                           intent="sensitive_data_shared", ranking=[("faq_forskola_ansokan", 0.6)])
     tracker.latest_message["metadata"] = {"pii_masked": True}
     events = asyncio.run(ActionSensitiveDataShared().run(dispatcher, tracker, {}))
     assert dispatcher.messages == []  # the gateway already said the number was removed

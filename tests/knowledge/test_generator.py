@@ -26,26 +26,37 @@ def test_outputs_say_they_are_generated(tmp_path: Path):
             assert first.startswith("# Generated from knowledge/"), path
 
 
-def test_every_topic_becomes_a_retrieval_intent_with_its_examples(tmp_path: Path):
+def test_every_topic_becomes_an_intent_with_its_examples(tmp_path: Path):
     k = knowledge.load()
     out = generate.outputs(k, tmp_path)
     nlu = yaml.safe_load(out[tmp_path / "bot/data/nlu/faq.yml"])["nlu"]
     by_intent = {item["intent"]: item["examples"] for item in nlu}
-    assert set(by_intent) == {f"faq/{t}" for t in k.topics}
-    lines = [l[2:] for l in by_intent["faq/bygglov"].splitlines()]
+    assert set(by_intent) == {f"faq_{t}" for t in k.topics}
+    lines = [l[2:] for l in by_intent["faq_bygglov"].splitlines()]
     assert lines == [" ".join(e.split()) for e in k.topics["bygglov"].examples]
 
 
-def test_responses_carry_topic_and_links(tmp_path: Path):
+def test_every_topic_intent_is_answered_by_the_faq_action(tmp_path: Path):
+    k = knowledge.load()
+    out = generate.outputs(k, tmp_path)
+    rules = yaml.safe_load(out[tmp_path / "bot/data/rules/faq.yml"])["rules"]
+    answered = {rule["steps"][0]["intent"] for rule in rules
+                if rule["steps"][1] == {"action": "action_answer_faq"}}
+    assert answered == {f"faq_{t}" for t in k.topics} | {"choose_topic"}
+
+
+def test_answers_live_in_the_catalogue_not_in_the_model(tmp_path: Path):
+    """An edited answer changes no training input, so it needs no new model."""
     k = knowledge.load()
     out = generate.outputs(k, tmp_path)
     domain = yaml.safe_load(out[tmp_path / "bot/domain/generated.yml"])
-    response = domain["responses"]["utter_faq/bygglov"][0]
-    assert response["text"] == k.topics["bygglov"].answer
-    assert response["metadata"]["topic"] == "bygglov"
-    assert response["metadata"]["links"] == k.topics["bygglov"].links
+    assert not any(name.startswith("utter_faq") for name in domain["responses"])
+    assert k.topics["bygglov"].answer not in out[tmp_path / "bot/domain/generated.yml"]
+    catalogue = json.loads(out[tmp_path / "bot/actions/catalogue.json"])
+    assert catalogue["topics"]["bygglov"]["answer"] == k.topics["bygglov"].answer
+    assert catalogue["topics"]["bygglov"]["links"] == k.topics["bygglov"].links
     assert domain["responses"]["utter_greet"][0]["metadata"]["topic"] == "greet"
-    assert "faq" in domain["intents"] and "handover_request" in domain["intents"]
+    assert "faq_bygglov" in domain["intents"] and "handover_request" in domain["intents"]
 
 
 def test_check_reports_stale_files_and_changes_nothing(tmp_path: Path, capsys):

@@ -1,0 +1,88 @@
+"""The topic model: folded spelling, the cascade to meaning, and storage as arrays."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from components import embeddings
+from components.topic_model import TopicModel, TopicModelConfig
+
+EXAMPLES = {
+    "faq_forskola_ansokan": [
+        "hur ansöker jag om förskoleplats", "ställa mitt barn i kö till förskolan",
+        "när kan min dotter börja på förskola", "ansökan om plats i förskola",
+        "vi behöver förskola till vår son i höst", "kö till förskolan",
+    ],
+    "faq_avfall_hamtning": [
+        "när töms soptunnan", "sophämtningen har inte kommit", "byta storlek på soptunnan",
+        "hämtar ni sopor på helgdagar", "soporna står kvar", "abonnemang för sophämtning",
+    ],
+    "faq_bibliotek": [
+        "när har biblioteket öppet", "låna om en bok", "jag har tappat mitt lånekort",
+        "kan man låna e-böcker", "biblioteket öppettider lördag", "reservera en bok på biblioteket",
+    ],
+}
+
+
+def dataset():
+    texts, labels = [], []
+    for label, examples in EXAMPLES.items():
+        texts += examples
+        labels += [label] * len(examples)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def model() -> TopicModel:
+    texts, labels = dataset()
+    return TopicModel(TopicModelConfig(lexical_epochs=50)).fit(texts, labels)
+
+
+def best(model: TopicModel, text: str) -> str:
+    return model.labels[int(model.predict(text).probabilities.argmax())]
+
+
+def test_spelling_without_swedish_letters_finds_the_topic(model):
+    assert best(model, "ansoka forskoleplats") == "faq_forskola_ansokan"
+    assert best(model, "nar tomms sopptunnan") == "faq_avfall_hamtning"
+
+
+def test_english_is_understood_through_meaning(model):
+    prediction = model.predict("the garbage was not collected this week")
+    assert prediction.used_embedding
+    assert model.labels[int(prediction.probabilities.argmax())] == "faq_avfall_hamtning"
+
+
+def test_clear_short_messages_need_no_embedding(model, monkeypatch):
+    def fail(text):
+        raise AssertionError("a clear message was embedded")
+
+    monkeypatch.setattr(embeddings, "embed", fail)
+    model.config.cascade_threshold = 0.0
+    try:
+        assert best(model, "när töms soptunnan") == "faq_avfall_hamtning"
+    finally:
+        model.config.cascade_threshold = TopicModelConfig().cascade_threshold
+
+
+def test_long_messages_always_get_meaning(model):
+    text = " ".join(["jag undrar lite över hur det fungerar med soptunnan och hämtningen"] * 3)
+    assert model.predict(text).used_embedding
+
+
+def test_saved_model_predicts_the_same(model, tmp_path):
+    model.save(tmp_path)
+    loaded = TopicModel.load(tmp_path)
+    for text in ["låna om boken", "the library opening hours", "förskola kö"]:
+        np.testing.assert_allclose(loaded.predict(text).probabilities, model.predict(text).probabilities,
+                                   rtol=1e-5, atol=1e-6)
+    assert not list(tmp_path.glob("*.pkl"))  # arrays and JSON, nothing executable
+
+
+def test_embeddings_are_cached_per_text(tmp_path):
+    texts = ["sophämtning", "biblioteket"]
+    first = embeddings.embed_many(texts, cache_dir=tmp_path)
+    assert len(list(tmp_path.rglob("*.npy"))) == 2
+    again = embeddings.embed_many(texts, cache_dir=tmp_path)
+    np.testing.assert_array_equal(first, again)
+    assert first.shape == (2, embeddings.DIM)
