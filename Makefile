@@ -13,8 +13,8 @@ help:
 	@echo "make generate     regenerate bot/data from knowledge/"
 	@echo "make validate     check knowledge/ and the Rasa training data"
 	@echo "make train        train the model if its inputs changed"
-	@echo "make eval         topic accuracy on an evaluation file (EVAL_FILE=...)"
-	@echo "make bench        latency and throughput through the API and straight to Rasa"
+	@echo "make eval         accuracy, new and old side by side (EVAL_FILE=..., BASELINE_REF=...); cross-validation; safety set"
+	@echo "make bench        speed, new and old side by side (BENCH_ARGS=\"--seconds 5\", BASELINE_REF=...)"
 	@echo "make widget-size  build the widget and print its size"
 	@echo "make purge        delete conversations (and Rasa's events of them) older than the retention period"
 
@@ -34,7 +34,7 @@ generate:
 	@source scripts/common.sh && "$$API_PY" tools/generate.py
 
 validate:
-	@scripts/setup.sh --no-train
+	@scripts/setup.sh --no-generate --no-train
 	@source scripts/common.sh && "$$API_PY" tools/knowledge_loader.py && "$$API_PY" tools/generate.py --check
 	@source scripts/common.sh && cd bot && "$$BOT_VENV/bin/rasa" data validate --domain domain --data data --config config.yml --fail-on-warnings
 
@@ -45,10 +45,10 @@ test:
 	@scripts/test.sh
 
 eval:
-	@scripts/eval.sh $(EVAL_FILE)
+	@scripts/eval.sh $(EVAL_FILE) $(EVAL_ARGS)
 
 bench:
-	@scripts/bench.sh
+	@scripts/bench.sh $(BENCH_ARGS)
 
 widget:
 	@python3 widget/build.py

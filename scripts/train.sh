@@ -31,6 +31,8 @@ if [ ! -f "$model" ]; then
       done) || true
   [ -f "$CACHE_DIR/models/$partial.tar.gz" ] || die "training failed; run 'cd bot && rasa train' for details"
   mv "$CACHE_DIR/models/$partial.tar.gz" "$model"
+  # How long the full training took, next to the model: `make bench` reports it.
+  echo "$((SECONDS - started))" > "$CACHE_DIR/models/$fingerprint.train-seconds"
 else
   say "The model is up to date ($fingerprint)"
 fi

@@ -1,15 +1,21 @@
-"""Latency and throughput through the chat API and straight to Rasa.
+"""Latency, throughput and NLU cost of this checkout next to an earlier version.
 
-Both targets get the same simulated citizens in the same run:
-  steady      about RATE messages per second in total, spread over many
-              conversations, each citizen pausing between messages (open loop:
-              messages are sent on schedule whether or not earlier ones are done)
-  saturation  N citizens, each sending its next message as soon as the last
-              one is answered (closed loop)
-Prints p50/p95/p99 latency, messages per second and errors for each, and the
-ratio between the API and Rasa alone.
+Starts "new" (this checkout) and "old" (BASELINE_REF, today's pipeline by
+default; see tools/instances.py) on their own ports and runs the same phases
+on both, in alternating order, through the chat API (and with --rasa straight
+to Rasa's REST webhook too):
+  steady      RATE messages per second in total (open loop: sent on schedule
+              whether or not earlier ones are answered); every citizen opens a
+              new conversation and sends PER_CITIZEN messages PAUSE s apart
+  saturation  CITIZENS citizens, each sending its next message as soon as the
+              last is answered, in a new conversation every PER_CITIZEN messages
+Messages come from tools/data/bench_messages.yml, which the models were not
+trained on. Also measures the CPU time of each model's NLU per message
+(tools/nlu_cpu.py) and reads model sizes and training times. Prints one table
+with old, new, their ratio and the targets.
 
-Usage: python tools/bench.py --api-url URL --rasa-url URL [--rate 20] [--seconds 30] [--citizens 20] [--rounds 2]
+Usage: python tools/bench.py [--seconds 40] [--rounds 2] [--rate 20] [--citizens 50] [--rasa]
+                             [--baseline-ref REF | --no-baseline] [--json FILE]
 """
 from __future__ import annotations
 
@@ -17,91 +23,54 @@ import argparse
 import asyncio
 import itertools
 import json
+import math
+import os
 import random
-import statistics
+import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from knowledge_loader import load  # noqa: E402
+from bench_table import Result, print_table  # noqa: E402
+from instances import REPO, Instance, Running, add_arguments, instances_for, model_size_mb, retrain_seconds  # noqa: E402
 
-
-@dataclass
-class Result:
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    elapsed: float = 0.0
-    sent_at: list[float] = field(default_factory=list)
-
-    def summary(self) -> dict:
-        lat = sorted(self.latencies)
-
-        def pct(p: float) -> float:
-            return 1000 * lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))] if lat else float("nan")
-
-        return {
-            "messages": len(lat),
-            "errors": self.errors,
-            "p50_ms": pct(50),
-            "p95_ms": pct(95),
-            "p99_ms": pct(99),
-            "mean_ms": 1000 * statistics.fmean(lat) if lat else float("nan"),
-            "msgs_per_s": len(lat) / self.elapsed if self.elapsed else 0.0,
-        }
+MESSAGES = REPO / "tools" / "data" / "bench_messages.yml"
 
 
 class Target:
-    name = ""
+    """One instance through one path: the chat API or Rasa's REST webhook."""
 
-    def __init__(self, client: httpx.AsyncClient):
-        self.client = client
-
-    async def new_conversation(self) -> str:
-        raise NotImplementedError
-
-    async def send(self, conversation: str, text: str) -> None:
-        raise NotImplementedError
-
-
-class ApiTarget(Target):
-    name = "chat API"
+    def __init__(self, inst: Instance, path: str, client: httpx.AsyncClient):
+        self.inst, self.path, self.client = inst, path, client
+        self.key = f"{inst.label}:{path}"
 
     async def new_conversation(self) -> str:
-        resp = await self.client.post("/api/v1/conversations", json={})
+        if self.path == "rasa":
+            return "bench-" + uuid.uuid4().hex  # Rasa opens a tracker on the first message
+        resp = await self.client.post(f"{self.inst.api_url}/api/v1/conversations", json={"locale": "sv"})
         resp.raise_for_status()
         return resp.json()["conversation_id"]
 
     async def send(self, conversation: str, text: str) -> None:
-        resp = await self.client.post(f"/api/v1/conversations/{conversation}/messages", json={"text": text})
-        resp.raise_for_status()
-        if not resp.json()["messages"]:
-            raise RuntimeError("no reply")
-
-
-class RasaTarget(Target):
-    name = "Rasa REST"
-
-    async def new_conversation(self) -> str:
-        sender = "bench-" + uuid.uuid4().hex
-        resp = await self.client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/greet"})
-        resp.raise_for_status()
-        return sender
-
-    async def send(self, conversation: str, text: str) -> None:
-        resp = await self.client.post("/webhooks/rest/webhook", json={"sender": conversation, "message": text})
-        resp.raise_for_status()
-        if not resp.json():
+        if self.path == "rasa":
+            resp = await self.client.post(f"{self.inst.rasa_url}/webhooks/rest/webhook",
+                                          json={"sender": conversation, "message": text})
+            replied = resp.raise_for_status().json()
+        else:
+            resp = await self.client.post(f"{self.inst.api_url}/api/v1/conversations/{conversation}/messages",
+                                          json={"text": text})
+            replied = resp.raise_for_status().json()["messages"]
+        if not replied:
             raise RuntimeError("no reply")
 
 
 async def timed_send(target: Target, conv: str, text: str, result: Result) -> None:
     start = time.perf_counter()
-    result.sent_at.append(start)
     try:
         await target.send(conv, text)
     except Exception:  # noqa: BLE001 - counted, the run goes on
@@ -110,136 +79,146 @@ async def timed_send(target: Target, conv: str, text: str, result: Result) -> No
     result.latencies.append(time.perf_counter() - start)
 
 
-async def steady(target: Target, messages: list[str], rate: float, seconds: float,
-                 per_citizen: int, pause: float) -> Result:
-    """Open loop at `rate` msgs/s; each citizen sends `per_citizen` messages `pause` s apart."""
-    result = Result()
-    texts = itertools.cycle(messages)
-    citizens_needed = int(rate * seconds / per_citizen) + 1
-    interval = pause / 1.0  # each citizen: one message every `pause` seconds
-    # Start a new citizen every per_citizen/rate seconds so the total is `rate`.
-    start_gap = per_citizen / rate
-    tasks: list[asyncio.Task] = []
-    begin = time.perf_counter()
+async def sleep_until(moment: float) -> None:
+    await asyncio.sleep(max(0.0, moment - time.perf_counter()))
 
-    async def citizen(offset: float) -> None:
-        await asyncio.sleep(offset)
+
+async def steady(target: Target, texts, rate: float, seconds: float, per_citizen: int, pause: float) -> Result:
+    """Open loop at `rate` msg/s from the first second: citizens already under way
+    at the start send only their remaining messages, so there is no ramp-up."""
+    result, gap = Result(), per_citizen / rate
+    begin = time.perf_counter() + 0.2
+
+    async def citizen(k: int) -> None:
+        dues = [d for d in (k * gap + j * pause for j in range(per_citizen)) if 0 <= d < seconds]
+        if not dues:
+            return
+        await sleep_until(begin + dues[0])
         try:
             conv = await target.new_conversation()
         except Exception:  # noqa: BLE001
-            result.errors += per_citizen
+            result.errors += len(dues)
             return
         sends = []
-        for i in range(per_citizen):
-            due = begin + offset + (i + 1) * interval
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            if time.perf_counter() - begin > seconds + per_citizen * interval:
-                break
+        for due in dues:
+            await sleep_until(begin + due)
             sends.append(asyncio.create_task(timed_send(target, conv, next(texts), result)))
         await asyncio.gather(*sends)
 
-    for n in range(citizens_needed):
-        tasks.append(asyncio.create_task(citizen(n * start_gap)))
-    await asyncio.gather(*tasks)
-    # Messages per second while every citizen slot is busy: after the ramp-up
-    # (the first citizens' last messages) and before the last citizen starts.
-    full_from, full_to = begin + per_citizen * interval, begin + seconds
-    in_window = sum(1 for t in result.sent_at if full_from <= t < full_to)
-    result.elapsed = len(result.latencies) * (full_to - full_from) / max(in_window, 1)
+    first = -math.ceil((per_citizen - 1) * pause / gap)
+    await asyncio.gather(*(citizen(k) for k in range(first, math.ceil(seconds / gap))))
+    result.elapsed = seconds
     return result
 
 
-async def saturation(target: Target, messages: list[str], citizens: int, seconds: float) -> Result:
+async def saturation(target: Target, texts, citizens: int, seconds: float, per_citizen: int) -> Result:
     result = Result()
-    stop_at = time.perf_counter() + seconds
-    texts = itertools.cycle(messages)
+    begin = time.perf_counter()
 
     async def citizen() -> None:
-        conv = await target.new_conversation()
-        sent = 0
-        while time.perf_counter() < stop_at:
-            if sent and sent % 10 == 0:
-                conv = await target.new_conversation()  # a new citizen takes the seat
-            await timed_send(target, conv, next(texts), result)
-            sent += 1
+        while time.perf_counter() - begin < seconds:
+            try:
+                conv = await target.new_conversation()
+            except Exception:  # noqa: BLE001
+                result.errors += 1
+                await asyncio.sleep(0.1)
+                continue
+            for _ in range(per_citizen):
+                if time.perf_counter() - begin >= seconds:
+                    break
+                await timed_send(target, conv, next(texts), result)
 
-    begin = time.perf_counter()
     await asyncio.gather(*(citizen() for _ in range(citizens)))
     result.elapsed = time.perf_counter() - begin
     return result
 
 
-def sample_messages(n: int = 400, seed: int = 7) -> list[str]:
-    k = load()
-    pool = [e for t in k.topics.values() for e in t.examples]
-    random.Random(seed).shuffle(pool)
-    return pool[:n]
+def nlu_cpu(inst: Instance) -> dict | None:
+    """tools/nlu_cpu.py in the instance's own bot environment, on its own model."""
+    bot = inst.repo / "bot"
+    done = subprocess.run(
+        [inst.bot_python(), str(REPO / "tools" / "nlu_cpu.py"), str(inst.model.resolve()), str(MESSAGES)],
+        cwd=bot, env={**os.environ, "PYTHONPATH": str(bot)}, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        print(f"NLU CPU of {inst.name} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(lines[-1])
 
 
-def line(name: str, s: dict) -> str:
-    return (f"  {name:<10} p50 {s['p50_ms']:7.1f} ms  p95 {s['p95_ms']:7.1f} ms  p99 {s['p99_ms']:7.1f} ms  "
-            f"{s['msgs_per_s']:6.1f} msg/s  errors {s['errors']}  (n={s['messages']})")
-
-
-async def main_async(args) -> dict:
-    messages = sample_messages()
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-    out: dict = {}
-    async with httpx.AsyncClient(base_url=args.api_url, timeout=30, limits=limits) as api_client, \
-            httpx.AsyncClient(base_url=args.rasa_url, timeout=30, limits=limits) as rasa_client:
-        targets = [RasaTarget(rasa_client), ApiTarget(api_client)]
-        # Warm both up so model and connection set-up are not measured.
-        for t in targets:
-            conv = await t.new_conversation()
-            for text in messages[:10]:
-                await t.send(conv, text)
+async def load_phases(instances: list[Instance], texts: list[str], args) -> dict[str, dict[str, dict]]:
+    limits = httpx.Limits(max_connections=300, max_keepalive_connections=100)
+    out: dict[str, dict[str, dict]] = {"steady": {}, "saturation": {}}
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        targets = [Target(i, path, client) for path in (["api", "rasa"] if args.rasa else ["api"]) for i in instances]
+        for t in targets:  # warm-up: model, caches and connections, not measured
+            for n in range(0, 20, 4):
+                conv = await t.new_conversation()
+                for text in texts[n:n + 4]:
+                    await t.send(conv, text)
         for phase in ("steady", "saturation"):
-            merged = {t.name: Result() for t in targets}
-            # Alternate the order (Rasa, API, API, Rasa, ...) so that neither
-            # target always runs on a fresher or a fuller tracker store.
+            merged = {t.key: Result() for t in targets}
             for round_no in range(args.rounds):
-                for t in (targets if round_no % 2 == 0 else targets[::-1]):
+                # Alternate the order so that neither always runs first or on a fuller database.
+                for t in targets if round_no % 2 == 0 else targets[::-1]:
+                    print(f"  {phase} round {round_no + 1}: {t.inst.name} via {t.path}", file=sys.stderr)
+                    same_texts = itertools.cycle(texts)  # both get the same messages in the same order
                     if phase == "steady":
-                        r = await steady(t, messages, args.rate, args.seconds, args.per_citizen, args.pause)
+                        r = await steady(t, same_texts, args.rate, args.seconds, args.per_citizen, args.pause)
                     else:
-                        r = await saturation(t, messages, args.citizens, args.seconds)
-                    total = merged[t.name]
-                    total.latencies += r.latencies
-                    total.errors += r.errors
-                    total.elapsed += r.elapsed
-            out[phase] = {name: r.summary() for name, r in merged.items()}
+                        r = await saturation(t, same_texts, args.citizens, args.seconds, args.per_citizen)
+                    merged[t.key].merge(r)
+            out[phase] = {key: r.summary() for key, r in merged.items()}
     return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--api-url", default="http://127.0.0.1:8000")
-    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
+    parser.add_argument("--seconds", type=float, default=40.0, help="length of each run of a phase")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each phase per target, alternating order")
     parser.add_argument("--rate", type=float, default=20.0, help="steady load, messages per second")
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--per-citizen", type=int, default=4)
-    parser.add_argument("--pause", type=float, default=2.0, help="seconds between one citizen's messages")
-    parser.add_argument("--citizens", type=int, default=20, help="closed-loop citizens at saturation")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="runs of each phase per target, in alternating order")
+    parser.add_argument("--per-citizen", type=int, default=3, help="messages per conversation")
+    parser.add_argument("--pause", type=float, default=2.0, help="seconds between one citizen's messages (steady)")
+    parser.add_argument("--citizens", type=int, default=50, help="closed-loop citizens at saturation")
+    parser.add_argument("--rasa", action="store_true", help="also measure straight to Rasa's REST webhook")
+    parser.add_argument("--no-nlu-cpu", dest="nlu_cpu", action="store_false", help="skip the NLU CPU figure")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "18200")),
+                        help="API port of new (+1 Rasa, +2 actions); old uses port + 10")
+    parser.add_argument("--old-train-log", type=Path, action="append", default=[],
+                        help="a training log of the old model, for its training time")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    add_arguments(parser)
     args = parser.parse_args()
-    out = asyncio.run(main_async(args))
-    print(f"\nSteady load (~{args.rate:g} msg/s, {args.rounds} x {args.seconds:g} s, citizens pause {args.pause:g} s):")
-    for name, s in out["steady"].items():
-        print(line(name, s))
-    r, a = out["steady"]["Rasa REST"], out["steady"]["chat API"]
-    print(f"  API / Rasa: p50 x{a['p50_ms'] / r['p50_ms']:.2f}, p95 x{a['p95_ms'] / r['p95_ms']:.2f} "
-          f"(gateway adds {a['p50_ms'] - r['p50_ms']:+.1f} ms at p50, {a['p95_ms'] - r['p95_ms']:+.1f} ms at p95)")
-    print(f"\nSaturation ({args.citizens} citizens, closed loop, {args.rounds} x {args.seconds:g} s):")
-    for name, s in out["saturation"].items():
-        print(line(name, s))
-    r, a = out["saturation"]["Rasa REST"], out["saturation"]["chat API"]
-    print(f"  API / Rasa throughput: x{a['msgs_per_s'] / r['msgs_per_s']:.2f}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=1))
-        print(f"\nWrote {args.json}")
+
+    items = yaml.safe_load(MESSAGES.read_text(encoding="utf-8"))["items"]
+    texts = [item["text"] for item in items]
+    random.Random(7).shuffle(texts)
+    instances = instances_for(args, args.port)
+    runs = 2 * args.rounds * len(instances) * (2 if args.rasa else 1)
+    print(f"Benchmark: {len(texts)} held-out messages, {runs} runs of {args.seconds:g} s "
+          f"(about {(runs * (args.seconds + 8) + 240) / 60:.0f} minutes in all)", file=sys.stderr)
+
+    figures: dict = {i.label: {"name": i.name} for i in instances}
+    for inst in instances:
+        figures[inst.label]["model_mb"] = model_size_mb(inst.model)
+        logs = args.old_train_log if inst.label == "old" else []
+        figures[inst.label]["retrain_s"], figures[inst.label]["retrain_source"] = retrain_seconds(inst, logs)
+        if args.nlu_cpu:
+            print(f"Measuring the NLU CPU time of {inst.name}", file=sys.stderr)
+            figures[inst.label]["nlu_cpu"] = nlu_cpu(inst)
+    with Running(instances):
+        phases = asyncio.run(load_phases(instances, texts, args))
+    for phase, by_key in phases.items():
+        for key, summary in by_key.items():
+            label, path = key.split(":")
+            figures[label][f"{phase}:{path}"] = summary
+
+    print_table(figures, args)
+    out = args.json or REPO / "var" / "bench" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"settings": {k: str(v) for k, v in vars(args).items()}, "figures": figures},
+                              indent=1, ensure_ascii=False))
+    print(f"\nWrote {out}")
     return 0
 
 

@@ -1,13 +1,17 @@
-"""Topic accuracy of the running assistant, next to a TF-IDF baseline.
+"""Topic accuracy of this checkout next to an earlier version and a TF-IDF baseline.
 
-Every message of an evaluation file (the format of shared/eval/sample.yml)
-goes through the chat API in a new conversation; the reply's topic is the
-topic of its first bot message that carries one (CONTRACT.md). The same
-messages also go through a TF-IDF nearest-example baseline built from
-knowledge/. Prints overall, per-topic and per-style accuracy and the
-confusions, and writes everything as JSON under DATA_DIR/eval/.
+Starts "new" (this checkout) and "old" (BASELINE_REF, today's pipeline by
+default; see tools/instances.py) on their own ports, each in a fresh data
+folder. Every message of an evaluation file (the format of
+shared/eval/sample.yml) goes to both through the chat API, each in a new
+conversation; the reply's topic is the topic of its first bot message that
+carries one (CONTRACT.md), the same for both versions. The same messages also
+go through a TF-IDF nearest-example baseline built from knowledge/. Prints
+overall, per-style and per-topic accuracy side by side, new's confusions, and
+writes everything as JSON under DATA_DIR/eval/.
 
-Usage: python tools/evaluate.py [EVAL_FILE] [--api-url URL]
+Usage: python tools/evaluate.py [EVAL_FILE] [--baseline-ref REF | --no-baseline] [--api-url URL]
+  --api-url  evaluate an assistant that is already running there as "new"
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from instances import Running, add_arguments, instances_for  # noqa: E402
 from knowledge_loader import REPO, load  # noqa: E402
 
 DEFAULT_EVAL = REPO.parent / "shared" / "eval" / "sample.yml"
@@ -89,9 +94,9 @@ async def post(client: httpx.AsyncClient, url: str, body: dict) -> dict:
     raise RuntimeError(f"rate limited 30 times in a row at {url}")
 
 
-async def ask(client: httpx.AsyncClient, text: str) -> tuple[list[str], list[dict]]:
-    conv = await post(client, "/api/v1/conversations", {"locale": "sv"})
-    reply = await post(client, f"/api/v1/conversations/{conv['conversation_id']}/messages", {"text": text})
+async def ask(client: httpx.AsyncClient, api_url: str, text: str) -> tuple[list[str], list[dict]]:
+    conv = await post(client, f"{api_url}/api/v1/conversations", {"locale": "sv"})
+    reply = await post(client, f"{api_url}/api/v1/conversations/{conv['conversation_id']}/messages", {"text": text})
     messages = reply["messages"]
     return reply_topics(messages), messages
 
@@ -99,109 +104,121 @@ async def ask(client: httpx.AsyncClient, text: str) -> tuple[list[str], list[dic
 def mask_like_gateway(text: str) -> tuple[str, bool]:
     """The baseline sees what the bot sees: text with personnummer masked."""
     sys.path.insert(0, str(REPO / "api"))
-    from mjolby import pii  # noqa: PLC0415
+    import mjolby_pii as pii  # noqa: PLC0415
 
     result = pii.mask(text)
     masked, count = (result.text, result.count) if hasattr(result, "text") else result
     return masked, count > 0
 
 
-def accuracy(rows: list[dict], key: str) -> float:
-    return sum(r[key] for r in rows) / len(rows) if rows else 0.0
 
 
-def breakdown(rows: list[dict], field: str) -> dict[str, dict]:
+def accuracy(rows: list[dict], system: str, key: str = "correct") -> float:
+    return sum(r[key][system] for r in rows) / len(rows) if rows else 0.0
+
+
+def breakdown(rows: list[dict], field: str, systems: list[str]) -> dict[str, dict]:
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         groups[r[field]].append(r)
-    return {
-        g: {"n": len(rs), "assistant": accuracy(rs, "correct"), "baseline": accuracy(rs, "baseline_correct")}
-        for g, rs in sorted(groups.items())
-    }
+    return {g: {"n": len(rs), **{s: accuracy(rs, s) for s in systems}} for g, rs in sorted(groups.items())}
 
 
-async def run(eval_file: Path, api_url: str, concurrency: int) -> dict:
+async def run(eval_file: Path, assistants: dict[str, str], concurrency: int) -> dict:
+    """assistants: system name -> chat API URL; every item goes to each of them."""
     items = yaml.safe_load(eval_file.read_text(encoding="utf-8"))["items"]
     baseline = baseline_from_knowledge()
     sem = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=api_url, timeout=60) as client:
+    systems = [*assistants, "tfidf"]
+    async with httpx.AsyncClient(timeout=60) as client:
+
+        async def answer(api_url: str, text: str) -> tuple[list[str], list[dict]]:
+            async with sem:
+                return await ask(client, api_url, text)
 
         async def one(item: dict) -> dict:
-            async with sem:
-                topics, messages = await ask(client, item["text"])
+            replies = await asyncio.gather(*(answer(url, item["text"]) for url in assistants.values()))
+            topics = {name: reply[0] for name, reply in zip(assistants, replies)}
             masked, had_pnr = mask_like_gateway(item["text"])
             base = baseline.predict(masked)
-            base_topics = ["sensitive_data_shared", base] if had_pnr else [base]
-            got = topics[0] if topics else None
+            topics["tfidf"] = ["sensitive_data_shared", base] if had_pnr else [base]
+            got = {s: (topics[s][0] if topics[s] else None) for s in systems}
             row = {
-                "text": item["text"],
-                "style": item.get("style", "unknown"),
-                "expect": item["expect"],
-                "also": item.get("also"),
-                "got": got,
-                "topics": topics,
-                "correct": got == item["expect"],
-                "baseline": base_topics[0],
-                "baseline_correct": base_topics[0] == item["expect"],
-                "reply": " | ".join(m["text"] for m in messages if m.get("sender") == "bot")[:300],
+                "text": item["text"], "style": item.get("style", "unknown"), "expect": item["expect"],
+                "also": item.get("also"), "got": got, "topics": topics,
+                "correct": {s: got[s] == item["expect"] for s in systems},
+                "reply": {name: " | ".join(m["text"] for m in reply[1] if m.get("sender") == "bot")[:300]
+                          for name, reply in zip(assistants, replies)},
             }
             if item.get("also"):
-                row["also_correct"] = item["also"] in topics[1:]
-                row["baseline_also_correct"] = item["also"] in base_topics[1:]
+                row["also_correct"] = {s: item["also"] in topics[s][1:] for s in systems}
             return row
 
         rows = await asyncio.gather(*(one(item) for item in items))
-    confusions = Counter((r["expect"], r["got"]) for r in rows if not r["correct"])
+    confusions = {s: Counter((r["expect"], r["got"][s]) for r in rows if not r["correct"][s]) for s in assistants}
     also_rows = [r for r in rows if r.get("also")]
     return {
         "file": str(eval_file),
         "at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "systems": systems,
         "n": len(rows),
-        "accuracy": accuracy(rows, "correct"),
-        "baseline_accuracy": accuracy(rows, "baseline_correct"),
-        "second_topic_accuracy": accuracy(also_rows, "also_correct") if also_rows else None,
-        "baseline_second_topic_accuracy": accuracy(also_rows, "baseline_also_correct") if also_rows else None,
-        "by_style": breakdown(rows, "style"),
-        "by_topic": breakdown(rows, "expect"),
-        "confusions": [{"expected": e, "got": g, "count": c} for (e, g), c in confusions.most_common()],
+        "accuracy": {s: accuracy(rows, s) for s in systems},
+        "second_topic_accuracy": {s: accuracy(also_rows, s, "also_correct") for s in systems} if also_rows else None,
+        "by_style": breakdown(rows, "style", systems),
+        "by_topic": breakdown(rows, "expect", systems),
+        "confusions": {s: [{"expected": e, "got": g, "count": c} for (e, g), c in conf.most_common()]
+                       for s, conf in confusions.items()},
         "rows": rows,
     }
 
 
-def report(result: dict) -> None:
+def report(result: dict, names: dict[str, str]) -> None:
+    systems = result["systems"]
+    names = {**names, "tfidf": "TF-IDF nearest"}
     pct = lambda x: f"{100 * x:5.1f}%"  # noqa: E731
+    cols = lambda values: "".join(f"{v:>16}" for v in values)  # noqa: E731
     print(f"\nEvaluation of {result['n']} messages from {result['file']}")
-    print(f"  assistant (chat API):      {pct(result['accuracy'])}")
-    print(f"  baseline (TF-IDF nearest): {pct(result['baseline_accuracy'])}")
-    if result["second_topic_accuracy"] is not None:
-        print(f"  second topic after a masked personnummer: assistant {pct(result['second_topic_accuracy'])}, "
-              f"baseline {pct(result['baseline_second_topic_accuracy'])}")
-    print("\nBy style:                 n  assistant  baseline")
+    print(f"{'':<28}{'n':>5}{cols(names[s] for s in systems)}")
+    print(f"{'overall':<28}{result['n']:>5}{cols(pct(result['accuracy'][s]) for s in systems)}")
+    if result["second_topic_accuracy"]:
+        print(f"{'second topic after a pnr':<28}{'':>5}{cols(pct(result['second_topic_accuracy'][s]) for s in systems)}")
+    print("\nBy style:")
     for style, s in result["by_style"].items():
-        print(f"  {style:<20} {s['n']:>4}  {pct(s['assistant'])}     {pct(s['baseline'])}")
-    print("\nBy topic (below 100% only):")
+        print(f"  {style:<26}{s['n']:>5}{cols(pct(s[x]) for x in systems)}")
+    print("\nBy topic (where an assistant is below 100 %):")
     for topic, s in result["by_topic"].items():
-        if s["assistant"] < 1:
-            print(f"  {topic:<42} {s['n']:>3}  {pct(s['assistant'])}  baseline {pct(s['baseline'])}")
-    print("\nConfusions (expected -> got):")
-    for c in result["confusions"]:
+        if any(s[x] < 1 for x in systems if x != "tfidf"):
+            print(f"  {topic:<26}{s['n']:>5}{cols(pct(s[x]) for x in systems)}")
+    others = [s for s in systems if s not in ("new", "tfidf")]
+    print("\nConfusions of new (expected -> got):")
+    for c in result["confusions"].get("new", []):
         print(f"  {c['expected']} -> {c['got']} ({c['count']})")
     for r in result["rows"]:
-        if not r["correct"]:
-            print(f"    [{r['style']}] {r['text'][:90]!r} -> {r['got']}")
+        if not r["correct"]["new"]:
+            also = "".join(f", {names[s]}: {r['got'][s]}" for s in others)
+            print(f"    [{r['style']}] {r['text'][:80]!r} -> {r['got']['new']}{also}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("eval_file", nargs="?", type=Path, default=DEFAULT_EVAL)
-    parser.add_argument("--api-url", default=f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--api-url", help="evaluate the assistant running there as new (nothing is started for it)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("EVAL_PORT", "18220")),
+                        help="API port of new (+1 Rasa, +2 actions); old uses port + 10")
+    parser.add_argument("--concurrency", type=int, default=4, help="messages in flight per assistant")
+    add_arguments(parser)
     args = parser.parse_args()
     if not args.eval_file.exists():
         print(f"No evaluation file at {args.eval_file}", file=sys.stderr)
         return 2
-    result = asyncio.run(run(args.eval_file, args.api_url, args.concurrency))
-    report(result)
+    started = instances_for(args, args.port, new=not args.api_url)
+    with Running(started):
+        assistants = {i.label: i.api_url for i in started}
+        if args.api_url:
+            assistants = {"new": args.api_url, **assistants}
+        assistants = dict(sorted(assistants.items(), key=lambda kv: kv[0] != "old"))  # old, then new
+        result = asyncio.run(run(args.eval_file, assistants, args.concurrency))
+    report(result, {"new": "new", **{i.label: i.name for i in started}})
     out_dir = Path(os.environ.get("DATA_DIR", REPO / "var")) / "eval"
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}.json"

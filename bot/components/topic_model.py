@@ -15,7 +15,8 @@ Two logistic regressions share one set of labels (knowledge topics as
   15–60 ms per message.
 
 A message goes to the meaning model only when the lexical model is unsure
-(its best probability is below `cascade_threshold`) or the message is long;
+(its best probability is below `cascade_threshold`, or, if set, the message
+has more than `long_message_words` words);
 the two probability vectors are then blended (`blend` is the meaning model's
 weight). Most messages are clear and never pay for an embedding.
 
@@ -46,9 +47,10 @@ class TopicModelConfig:
     semantic_c: float = 30.0
     char_min_df: int = 2
     # Below this lexical confidence the meaning model is asked too.
-    cascade_threshold: float = 0.6
-    # Messages with more words than this always get the meaning model.
-    long_message_words: int = 25
+    cascade_threshold: float = 0.5
+    # Messages with more words than this always get the meaning model (0: never
+    # for length alone; measured, long messages are rarely unsure lexically).
+    long_message_words: int = 0
     # Weight of the meaning model in the blend (0 = lexical only).
     blend: float = 0.7
     use_embeddings: bool = True
@@ -134,8 +136,8 @@ class TopicModel:
     def needs_embedding(self, text: str, lexical: np.ndarray) -> bool:
         if self.semantic_coef is None:
             return False
-        return (float(lexical.max()) < self.config.cascade_threshold
-                or len(text.split()) > self.config.long_message_words)
+        long = 0 < self.config.long_message_words < len(text.split())
+        return float(lexical.max()) < self.config.cascade_threshold or long
 
     def blend(self, lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
         weight = self.config.blend

@@ -65,9 +65,19 @@ def test_clear_short_messages_need_no_embedding(model, monkeypatch):
         model.config.cascade_threshold = TopicModelConfig().cascade_threshold
 
 
-def test_long_messages_always_get_meaning(model):
+def test_long_messages_get_meaning_when_configured(model):
     text = " ".join(["jag undrar lite över hur det fungerar med soptunnan och hämtningen"] * 3)
-    assert model.predict(text).used_embedding
+    model.config.long_message_words, model.config.cascade_threshold = 25, 0.0
+    try:
+        assert model.predict(text).used_embedding
+    finally:
+        model.config.long_message_words = TopicModelConfig().long_message_words
+        model.config.cascade_threshold = TopicModelConfig().cascade_threshold
+
+
+def test_only_the_first_words_of_a_long_message_are_embedded():
+    words = [f"ord{i}" for i in range(200)]
+    assert embeddings.normalise(" ".join(words)).split() == words[:embeddings.MAX_WORDS]
 
 
 def test_saved_model_predicts_the_same(model, tmp_path):
