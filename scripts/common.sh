@@ -9,6 +9,11 @@ export DATA_DIR="${DATA_DIR:-$REPO/var}"
 export API_PORT="${API_PORT:-8000}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+# The scripts run the assistant locally. The API itself defaults to production
+# (a deployment that forgets ENVIRONMENT fails closed), so say it here.
+export ENVIRONMENT="${ENVIRONMENT:-development}"
+# Rasa must not try to send usage data or crash reports anywhere.
+export RASA_TELEMETRY_ENABLED=false
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -36,8 +41,10 @@ find_python310() {
   return 1
 }
 
+# Sentence embeddings of training examples, one file per text: a retrain only
+# embeds the examples that are new.
+export MJOLBY_EMBEDDING_CACHE="${MJOLBY_EMBEDDING_CACHE:-$CACHE_DIR/e5-embeddings}"
 BOT_VENV="$CACHE_DIR/venv-bot-$(hash_files bot/requirements.lock)"
 API_VENV="$CACHE_DIR/venv-api-$(hash_files api/requirements.lock)"
 BOT_PY="$BOT_VENV/bin/python"
 API_PY="$API_VENV/bin/python"
-SPACY_DIR="$REPO/bot/build/spacy_sv"

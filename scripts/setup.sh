@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Install what is missing: both virtual environments, the Swedish spaCy
-# pipeline, generated training data and a trained model (only when stale).
-# Usage: scripts/setup.sh [--no-train]
+# Install what is missing: both virtual environments, generated training data and a trained model (only when stale).
+# Usage: scripts/setup.sh [--no-generate] [--no-train]
+#   --no-generate  leave bot/data as it is (the tests check it against knowledge/ first)
+#   --no-train     do not train the model
 source "$(dirname "$0")/common.sh"
+
+generate=1 train=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-generate) generate=0 ;;
+    --no-train) train=0 ;;
+    *) die "unknown option $arg (usage: scripts/setup.sh [--no-generate] [--no-train])" ;;
+  esac
+done
 
 make_venv() {  # make_venv DIR PYTHON LOCKFILE LABEL
   local dir="$1" python="$2" lock="$3" label="$4"
@@ -30,21 +40,18 @@ python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null \
 make_venv "$BOT_VENV" "$PY310" bot/requirements.lock "bot (Rasa, Python 3.10)"
 make_venv "$API_VENV" python3 api/requirements.lock "API (FastAPI, Python 3)"
 
-spacy_hash="$(hash_files scripts/build_spacy.py bot/requirements.lock)"
-if [ "$(cat "$SPACY_DIR/.hash" 2>/dev/null)" != "$spacy_hash" ]; then
-  say "Building the Swedish spaCy pipeline"
-  rm -rf "$SPACY_DIR"
-  "$BOT_PY" "$REPO/scripts/build_spacy.py" "$SPACY_DIR" 2>&1 | grep -v -i tensorflow || true
-  [ -f "$SPACY_DIR/meta.json" ] || die "building the spaCy pipeline failed"
-  echo "$spacy_hash" > "$SPACY_DIR/.hash"
-fi
 
 say "Building the chat widget"
+# build.py installs the pinned esbuild with `npm ci` when widget/node_modules is
+# missing or widget/package-lock.json has changed.
+command -v npm >/dev/null || die "npm was not found; the widget is bundled with esbuild from npm. Install Node.js 18 or newer with npm (Debian: apt-get install nodejs npm)."
 "$API_PY" "$REPO/widget/build.py" >/dev/null || die "building the widget failed"
 
-say "Generating training data from knowledge/"
-"$API_PY" "$REPO/tools/generate.py"
+if [ "$generate" = 1 ]; then
+  say "Generating training data from knowledge/"
+  "$API_PY" "$REPO/tools/generate.py"
+fi
 
-if [ "${1:-}" != "--no-train" ]; then
+if [ "$train" = 1 ]; then
   "$REPO/scripts/train.sh"
 fi

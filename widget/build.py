@@ -1,180 +1,159 @@
 #!/usr/bin/env python3
 """Build the chat widget into one self-contained script.
 
-Concatenates widget/src/*.js in dependency order into a single IIFE, inlines
-styles.css (applied inside the widget's shadow root), optionally applies a
-light, string-aware minification, writes dist/widget.js and copies static/
-(the accessibility statement and the data handling page) next to it.
+The sources in widget/src are ES modules with main.js as the entry. esbuild
+(pinned in widget/package.json and package-lock.json) bundles them into one
+minified IIFE for ES2018 browsers, with styles.css (applied inside the
+widget's shadow root) minified and inlined as a string. The bundle goes to
+dist/widget.js, and static/ (the accessibility statement and the data
+handling page) is copied next to it. Contact details are not written in the
+sources: `{{phone}}`, `{{phone_href}}` and `{{email}}` are filled in from
+knowledge/organisation.yml at build time.
 
     python3 widget/build.py              build and print sizes
     python3 widget/build.py --size       same, and exit 1 if over the limit
     python3 widget/build.py --out DIR    write somewhere else than widget/dist
-    python3 widget/build.py --no-minify  keep comments and indentation
+    python3 widget/build.py --no-minify  readable, not minified
 
-Python standard library only.
+Needs Node.js 18 or newer with npm. esbuild is installed with `npm ci` into
+widget/node_modules when it is missing or package-lock.json has changed.
 """
 from __future__ import annotations
 
 import argparse
+import fcntl
 import gzip
-import json
+import hashlib
+import html
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
 STATIC = HERE / "static"
+ORGANISATION_FILE = HERE.parent / "knowledge" / "organisation.yml"
+# The top-level keys of organisation.yml the widget uses ("key: value" lines;
+# read without a YAML parser to keep the build on the standard library).
+CONTACT_KEYS = ("phone", "phone_href", "email")
+PLACEHOLDER_RE = re.compile(r"\{\{(%s)\}\}" % "|".join(CONTACT_KEYS))
 DEFAULT_OUT = HERE / "dist"
-# Order matters: later files use functions and constants from earlier ones.
-JS_FILES = ["parse.js", "transport.js", "conversation.js", "ui.js", "main.js"]
+ENTRY = "main.js"
 CSS_FILE = "styles.css"
+TARGET = "es2018"
+# The browsers of ES2018, so that minifying the CSS brings in no newer syntax.
+CSS_TARGET = "chrome64,edge79,firefox62,safari12"
 GZIP_LIMIT = 20 * 1024
 VERSION_RE = re.compile(r'var VERSION = "([^"]+)"')
 
-# After one of these characters or keywords a "/" starts a regex literal.
-REGEX_AFTER_CHARS = set("(,=:[!&|?{};+-*%<>~^\n")
-REGEX_AFTER_WORDS = {"return", "typeof", "case", "do", "else", "in", "of", "new", "delete", "void", "throw"}
-# Whitespace next to these characters can go.
-TIGHT = set("{}()[];,:=<>?!&|")
+PACKAGE_LOCK = HERE / "package-lock.json"
+NODE_MODULES = HERE / "node_modules"
+ESBUILD = NODE_MODULES / ".bin" / "esbuild"
+# The hash of the package-lock.json that node_modules was installed from.
+INSTALL_STAMP = NODE_MODULES / ".package-lock.sha256"
 
 
-def _ascii(text: str) -> str:
-    """Escape non-ASCII characters so the bundle works whatever charset the
-    host page or server declares. Only called on string and regex literals."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 128:
-            out.append(ch)
-        elif code <= 0xFFFF:
-            out.append("\\u%04x" % code)
-        else:
-            code -= 0x10000
-            out.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
-    return "".join(out)
+def _lock_hash() -> str:
+    return hashlib.sha256(PACKAGE_LOCK.read_bytes()).hexdigest()
 
 
-def minify_js(src: str) -> str:
-    """Remove comments and redundant whitespace, keep every line break that
-    could matter for automatic semicolon insertion. Understands strings,
-    template literals (without multi-line content) and regex literals."""
-    out: list[str] = []
-    i, n = 0, len(src)
-    last_sig = "\n"  # last significant character emitted
-    last_word = ""
-    pending_space = False
-
-    def emit(token: str) -> None:
-        nonlocal pending_space, last_sig
-        if pending_space and out:
-            prev = out[-1][-1]
-            if prev not in TIGHT and token[0] not in TIGHT and prev != "\n":
-                out.append(" ")
-        pending_space = False
-        out.append(token)
-        last_sig = token[-1]
-
-    while i < n:
-        ch = src[i]
-        nxt = src[i + 1] if i + 1 < n else ""
-        if ch == "/" and nxt == "/":
-            while i < n and src[i] != "\n":
-                i += 1
-            continue
-        if ch == "/" and nxt == "*":
-            end = src.find("*/", i + 2)
-            if end < 0:
-                raise ValueError("unterminated comment")
-            i = end + 2
-            pending_space = True
-            continue
-        if ch == "\n":
-            if out and out[-1] != "\n":
-                out.append("\n")
-                last_sig = "\n"
-            pending_space = False
-            i += 1
-            continue
-        if ch in " \t\r":
-            pending_space = True
-            i += 1
-            continue
-        if ch in "'\"`":
-            j = i + 1
-            while j < n and src[j] != ch:
-                if src[j] == "\\":
-                    j += 1
-                elif src[j] == "\n":
-                    raise ValueError("line break inside a string literal at offset %d" % i)
-                j += 1
-            emit(_ascii(src[i : j + 1]))
-            last_word = ""
-            i = j + 1
-            continue
-        if ch == "/" and (last_sig in REGEX_AFTER_CHARS or last_word in REGEX_AFTER_WORDS):
-            j, in_class = i + 1, False
-            while j < n:
-                c = src[j]
-                if c == "\\":
-                    j += 2
-                    continue
-                if c == "[":
-                    in_class = True
-                elif c == "]":
-                    in_class = False
-                elif c == "/" and not in_class:
-                    break
-                elif c == "\n":
-                    raise ValueError("line break inside a regex literal at offset %d" % i)
-                j += 1
-            j += 1
-            while j < n and src[j].isalpha():
-                j += 1
-            emit(_ascii(src[i:j]))
-            last_word = ""
-            i = j
-            continue
-        if ch.isalnum() or ch in "_$":
-            j = i
-            while j < n and (src[j].isalnum() or src[j] in "_$"):
-                j += 1
-            word = src[i:j]
-            if not word.isascii():
-                raise ValueError("non-ASCII identifier %r" % word)
-            emit(word)
-            last_word = word
-            i = j
-            continue
-        emit(ch)
-        last_word = ""
-        i += 1
-    return "".join(out).strip() + "\n"
+def _installed() -> bool:
+    try:
+        return ESBUILD.exists() and INSTALL_STAMP.read_text(encoding="ascii").strip() == _lock_hash()
+    except OSError:
+        return False
 
 
-def minify_css(css: str) -> str:
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
-    css = re.sub(r"\s+", " ", css)
-    css = re.sub(r"\s*([{};,>])\s*", r"\1", css)
-    # A colon followed by a space only occurs in declarations, never in a
-    # selector's pseudo-class, so that space can go.
-    css = re.sub(r":\s+", ":", css)
-    return css.replace(";}", "}").strip()
+def ensure_esbuild() -> Path:
+    """Install the pinned esbuild with `npm ci` unless node_modules already
+    matches package-lock.json, and return the path of its binary."""
+    if _installed():
+        return ESBUILD
+    npm = shutil.which("npm")
+    if not npm or not shutil.which("node"):
+        raise SystemExit(
+            "widget/build.py: npm was not found. The widget is bundled with esbuild from npm: "
+            "install Node.js 18 or newer with npm (Debian: apt-get install nodejs npm) and run the build again."
+        )
+    # One install at a time, also when several builds start together.
+    key = hashlib.sha256(bytes(NODE_MODULES)).hexdigest()[:12]
+    lock_path = Path(tempfile.gettempdir()) / f"mjolby-widget-npm-{key}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _installed():
+            return ESBUILD
+        print("Installing esbuild in widget/node_modules (npm ci)", file=sys.stderr)
+        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PACKAGE_LOCK.parent,
+                                capture_output=True, text=True)
+        if result.returncode != 0 or not ESBUILD.exists():
+            sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
+            raise SystemExit("widget/build.py: `npm ci` in widget/ failed")
+        INSTALL_STAMP.write_text(_lock_hash() + "\n", encoding="ascii")
+    return ESBUILD
+
+
+def _esbuild(args: list[str], stdin: str | None = None, cwd: Path | None = None) -> str:
+    result = subprocess.run([str(ensure_esbuild()), *args, "--log-level=warning"], input=stdin, cwd=cwd,
+                            capture_output=True, text=True, encoding="utf-8")
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit("widget/build.py: esbuild failed")
+    if result.stderr:
+        sys.stderr.write(result.stderr)
+    return result.stdout
+
+
+def contact_details(path: Path = ORGANISATION_FILE) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^(%s):\s*(.+?)\s*$" % "|".join(CONTACT_KEYS), line)
+        if match:
+            found[match.group(1)] = match.group(2).strip("\"'")
+    missing = [key for key in CONTACT_KEYS if not found.get(key)]
+    if missing:
+        raise SystemExit(f"{path}: missing {', '.join(missing)}")
+    for key, value in found.items():
+        if re.search(r"[\"'\\<>&]", value):
+            raise SystemExit(f"{path}: {key} has a character the widget cannot embed: {value!r}")
+    return found
+
+
+def fill(text: str, details: dict[str, str]) -> str:
+    """Put organisation.yml's contact details in place of their placeholders."""
+    return PLACEHOLDER_RE.sub(lambda m: details[m.group(1)], text)
 
 
 def bundle(minify: bool = True) -> str:
-    css = (SRC / CSS_FILE).read_text(encoding="utf-8")
-    css = minify_css(css) if minify else css
-    parts = []
-    for name in JS_FILES:
-        code = (SRC / name).read_text(encoding="utf-8")
-        parts.append(code if not minify else minify_js(code))
-    body = "\n".join(parts)
-    version = VERSION_RE.search((SRC / "main.js").read_text(encoding="utf-8"))
-    header = "/*! Mjolby kommun chat widget %s */\n" % (version.group(1) if version else "")
-    css_literal = json.dumps(css)  # ASCII-only, valid JavaScript string literal
-    return header + '(function () {\n"use strict";\nvar CSS = ' + css_literal + ";\n" + body + "})();\n"
+    """The widget as one script: esbuild's bundle of src/main.js and the
+    modules it imports, styles.css inlined as a string."""
+    details = contact_details()
+    version = VERSION_RE.search((SRC / ENTRY).read_text(encoding="utf-8"))
+    header = "/*! Mjolby kommun chat widget %s */" % (version.group(1) if version else "")
+    with tempfile.TemporaryDirectory(prefix="mjolby-widget-") as tmp:
+        # esbuild reads a copy of src/ with the contact details filled in and
+        # the stylesheet minified, so main.js imports the CSS as it is shipped.
+        stage = Path(tmp)
+        for item in SRC.iterdir():
+            if item.is_file() and item.suffix == ".js":
+                (stage / item.name).write_text(fill(item.read_text(encoding="utf-8"), details), encoding="utf-8")
+        css = (SRC / CSS_FILE).read_text(encoding="utf-8")
+        if minify:
+            css = _esbuild(["--loader=css", "--minify", "--target=" + CSS_TARGET], stdin=css)
+        (stage / CSS_FILE).write_text(css, encoding="utf-8")
+        args = [
+            ENTRY, "--bundle", "--format=iife", "--platform=browser", "--target=" + TARGET,
+            "--loader:.css=text", "--legal-comments=none",
+            # The minified bundle is pure ASCII, whatever charset the host page
+            # or server declares; the readable one keeps UTF-8.
+            "--charset=" + ("ascii" if minify else "utf8"),
+            "--banner:js=" + header + '\n"use strict";',
+        ]
+        if minify:
+            args.append("--minify")
+        return _esbuild(args, cwd=stage)
 
 
 def sizes(path: Path) -> tuple[int, int]:
@@ -187,8 +166,11 @@ def build(out: Path = DEFAULT_OUT, minify: bool = True) -> Path:
     target = out / "widget.js"
     # The minified bundle is pure ASCII; the readable one keeps UTF-8.
     target.write_text(bundle(minify), encoding="ascii" if minify else "utf-8")
+    details = {key: html.escape(value) for key, value in contact_details().items()}
     for item in STATIC.iterdir():
-        if item.is_file():
+        if item.is_file() and item.suffix == ".html":
+            (out / item.name).write_text(fill(item.read_text(encoding="utf-8"), details), encoding="utf-8")
+        elif item.is_file():
             shutil.copy2(item, out / item.name)
     return target
 
@@ -196,7 +178,7 @@ def build(out: Path = DEFAULT_OUT, minify: bool = True) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build widget/dist/widget.js")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default widget/dist)")
-    parser.add_argument("--no-minify", action="store_true", help="keep comments and whitespace")
+    parser.add_argument("--no-minify", action="store_true", help="readable output: indentation and names kept")
     parser.add_argument("--size", action="store_true", help="exit 1 when the gzip size is over the limit")
     args = parser.parse_args(argv)
     target = build(args.out, minify=not args.no_minify)

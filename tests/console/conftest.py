@@ -57,12 +57,14 @@ def console_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     bot = FakeBot()
     env = api_env(data_dir, f"sqlite:///{data_dir / 'app.db'}", bot)
     api = ApiProcess(env, free_port(), data_dir / "api.out")
-    api.start()
-    bot.api_url = api.url
-    _prepare(api.url, env)
-    yield ConsoleStack(api.url, env["INTERNAL_API_TOKEN"], "stand-in")
-    api.stop()
-    bot.close()
+    try:
+        api.start()
+        bot.api_url = api.url
+        _prepare(api.url, env)
+        yield ConsoleStack(api.url, env["INTERNAL_API_TOKEN"], "stand-in")
+    finally:
+        api.stop()
+        bot.close()
 
 
 # Module scope, not session: Playwright's sync API keeps an event loop running

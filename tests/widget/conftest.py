@@ -55,7 +55,9 @@ def _fake_server(widget_dist):
 def chat_server(_fake_server) -> FakeChatServer:
     _fake_server.reset()
     yield _fake_server
+    errors = list(_fake_server.contract_errors)
     _fake_server.reset()
+    assert not errors, "the fake chat API answered outside the API's response models:\n" + "\n".join(errors)
 
 
 @pytest.fixture(scope="session")

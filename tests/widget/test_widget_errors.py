@@ -23,13 +23,11 @@ def test_server_down_shows_phone_then_delivers_when_back(chat_server, page):
     send(page, "Behöver jag bygglov för ett garage?")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Vi kan inte nå chatten just nu. Ring Medborgarservice på " + PHONE + ".")
-    expect(alert).to_contain_text("Ditt meddelande är sparat")
+    expect(alert).to_contain_text("Ditt meddelande skickas så snart vi har kontakt igen")
     expect(page.locator("mjolby-chat .msg-user .pending")).to_have_text("Skickas …")
     assert_no_axe_violations(page, "error")
-    # The message survives a reload while the server is still down.
-    page.reload()
-    expect(page.locator("mjolby-chat .msg-user")).to_contain_text("bygglov för ett garage")
-    expect(page.locator("mjolby-chat .msg-user .pending")).to_be_visible()
+    # Waiting, the text is on screen only: sessionStorage never has it.
+    assert "garage" not in page.evaluate("sessionStorage.getItem('mjolby-chat')")
     assert chat_server.user_texts(cid) == []
 
     chat_server.up()
@@ -38,6 +36,47 @@ def test_server_down_shows_phone_then_delivers_when_back(chat_server, page):
     expect(bot_messages(page).last).to_contain_text("startbesked")
     expect(page.locator("mjolby-chat .alert")).to_be_empty()
     assert chat_server.user_texts(cid) == ["Behöver jag bygglov för ett garage?"]
+
+
+def test_a_reload_before_the_message_went_keeps_no_text_and_says_so(chat_server, page):
+    page.goto(chat_server.url + "/")
+    open_chat(page)
+    cid = conversation_id(page)
+    chat_server.down("reset")
+    send(page, "Gäller mitt garage, personnummer 811218-9876")
+    expect(page.locator("mjolby-chat .msg-user .pending")).to_be_visible()
+    page.reload()
+    expect(page.locator("mjolby-chat .msg-system").last).to_contain_text(
+        "Ett meddelande som du skrev hann inte skickas innan sidan laddades om. Skriv det gärna igen.")
+    expect(page.locator("mjolby-chat .msg-user")).to_have_count(0)
+    stored_text = page.evaluate("sessionStorage.getItem('mjolby-chat')")
+    assert "garage" not in stored_text and "9876" not in stored_text
+    chat_server.up()
+    page.wait_for_timeout(1500)
+    assert chat_server.user_texts(cid) == []
+
+
+def test_server_errors_give_up_after_a_few_tries_and_the_next_message_goes(chat_server, page):
+    page.goto(chat_server.url + "/")
+    open_chat(page)
+    cid = conversation_id(page)
+    route = ("POST", "/api/v1/conversations/%s/messages" % cid)
+    chat_server.fail_next(500, times=4)
+    send(page, "Hur söker jag bygglov?")
+    expect(page.get_by_role("alert")).to_contain_text(PHONE)
+    send(page, "Och för ett garage?")  # queued behind the failing one
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Något gick fel hos oss, så meddelandet kunde inte skickas.", timeout=15_000)
+    expect(alert.get_by_role("link", name=PHONE)).to_have_attribute("href", "tel:+46102345000")
+    # The message behind it went, and nothing waits any more.
+    expect(page.locator("mjolby-chat .msg-user .pending")).to_have_count(0, timeout=5_000)
+    expect(page.locator("mjolby-chat .msg-user")).to_have_count(1)
+    expect(page.locator("mjolby-chat .msg-user")).to_contain_text("Och för ett garage?")
+    assert chat_server.user_texts(cid) == ["Och för ett garage?"]
+    # The given-up text is back in the input, nothing the citizen wrote is lost.
+    expect(message_input(page)).to_have_value("Hur söker jag bygglov?")
+    assert chat_server.requests.count(route) == 5
+    assert_no_axe_violations(page, "server error")
 
 
 def test_server_error_retries_with_backoff_on_its_own(chat_server, page):

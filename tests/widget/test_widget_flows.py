@@ -165,12 +165,13 @@ def test_keyboard_only(stack, page):
             break
     assert focused_in_widget(page).startswith("quick-btn"), "Shift+Tab never reached the quick replies"
     # Move to the first quick reply of the group, then use it.
-    while True:
-        before = focused_in_widget(page)
+    for _ in range(10):
         page.keyboard.press("Shift+Tab")
         if not focused_in_widget(page).startswith("quick-btn"):
             page.keyboard.press("Tab")
             break
+    else:
+        raise AssertionError("Shift+Tab never left the quick replies")
     chosen = focused_in_widget(page).split("|", 1)[1]
     page.keyboard.press("Enter")
     expect(page.locator("mjolby-chat .msg-user").last).to_contain_text(chosen)

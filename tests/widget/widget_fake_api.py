@@ -8,6 +8,11 @@ reply, close) and what goes wrong (server down, 413, 429, no push route).
 
 It also serves the built widget under /widget/ and a few host pages that
 embed it with the script tag, the way the municipality's site would.
+
+Every JSON body and every pushed event it sends goes through the API's own
+response models (mjolby.conversations.schemas), so it has exactly the shape
+the real API gives. A body those models reject is a test failure
+(`contract_errors`), not something the widget gets to see.
 """
 from __future__ import annotations
 
@@ -20,9 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from mjolby.conversations.schemas import ConversationOut, ErrorOut, MessageOut, MessagesOut, Queue, StateName
+from mjolby_pii import MASK, mask_text
+
 MAX_CHARS = 2000
-PNR = re.compile(r"\b(?:19|20)?\d{6}[-+]?\d{4}\b")
-MASK = "[personnummer]"
 
 BYGGLOV_LINKS = [
     {"title": "Bygglov på mjolby.se", "url": "https://www.mjolby.se/bygga-bo-miljo/bygga-nytt-andra-eller-riva/bygglov"},
@@ -66,6 +74,26 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+_STATE = TypeAdapter(StateName)
+
+
+def as_the_api_sends(model: type[BaseModel], body: dict) -> dict:
+    """`body` as the real API would serialise it through `model` (ValidationError if it cannot)."""
+    return model.model_validate(body).model_dump(mode="json")
+
+
+def as_the_api_pushes(event: dict) -> dict:
+    """A pushed event: a message (MessageOut), or the state with the queue while queued."""
+    if "sender" in event:
+        return as_the_api_sends(MessageOut, event)
+    if set(event) - {"state", "queue"}:
+        raise ValueError(f"a state event has only state and queue, not {sorted(event)}")
+    out = {"state": _STATE.validate_python(event["state"])}
+    if "queue" in event:
+        out["queue"] = Queue.model_validate(event["queue"]).model_dump(mode="json")
+    return out
+
+
 class Conversation:
     def __init__(self, cid: str):
         self.id = cid
@@ -88,6 +116,7 @@ class FakeChatServer:
         self.sse_enabled = True
         self.failures: list[dict] = []
         self.requests: list[tuple[str, str]] = []
+        self.contract_errors: list[str] = []  # bodies the API's response models refused
         self.stopping = False
         self._next_cid = 0
         self.httpd: ThreadingHTTPServer | None = None
@@ -120,6 +149,7 @@ class FakeChatServer:
             self.sse_enabled = True
             self.failures.clear()
             self.requests.clear()
+            self.contract_errors.clear()
             self.cond.notify_all()
 
     @property
@@ -258,7 +288,16 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     # ---- helpers ----
-    def _json(self, status: int, body: dict, headers: dict | None = None) -> None:
+    def _json(self, status: int, body: dict, headers: dict | None = None,
+              model: type[BaseModel] | None = None) -> None:
+        if urlparse(self.path).path.startswith("/api/"):
+            model = model or (ErrorOut if status >= 400 else None)
+            assert model is not None, f"no response model for {status} on {self.path}"
+            try:
+                body = as_the_api_sends(model, body)
+            except ValidationError as exc:
+                self.server_fake.contract_errors.append(f"{self.command} {self.path} {status}: {exc}")
+                status, body = 500, {"detail": "The fake answered outside the API's response models."}
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -342,7 +381,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body = {"state": conv.state, "messages": [m for m in conv.messages if int(m["id"]) > start]}
                 if conv.queue:
                     body["queue"] = conv.queue
-                return self._json(200, body)
+                return self._json(200, body, model=MessagesOut)
             if not fake.sse_enabled:
                 return self._json(404, {"detail": "Not found"})
             cursor = len(conv.events)
@@ -365,6 +404,11 @@ class _Handler(BaseHTTPRequestHandler):
                         return
                     new, cursor = conv.events[cursor:], len(conv.events)
                 for event in new:
+                    try:
+                        event = as_the_api_pushes(event)
+                    except (ValidationError, ValueError) as exc:
+                        fake.contract_errors.append(f"pushed event {event}: {exc}")
+                        return
                     self.wfile.write(b"data: " + json.dumps(event).encode() + b"\n\n")
                 if new or time.monotonic() - last_write > 10:
                     if not new:
@@ -389,7 +433,8 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/api/v1/conversations":
             with fake.cond:
                 conv = fake._create()
-                return self._json(201, {"conversation_id": conv.id, "state": conv.state, "messages": list(conv.messages)})
+                return self._json(201, {"conversation_id": conv.id, "state": conv.state, "messages": list(conv.messages)},
+                                  model=ConversationOut)
         m = re.fullmatch(r"/api/v1/conversations/([^/]+)/messages", url.path)
         if not m:
             return self._json(404, {"detail": "Not found"})
@@ -402,7 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
             conv = fake.conversations.get(m.group(1))
             if conv is None:
                 return self._json(404, {"detail": "Okänd konversation."})
-            masked = PNR.sub(MASK, text)
+            masked = mask_text(text)
             fake._add(conv, "user", masked)
             if payload == "/cancel_handover" and conv.state == "queued":
                 fake._set_state(conv, "bot")
@@ -410,4 +455,4 @@ class _Handler(BaseHTTPRequestHandler):
             out = {"state": conv.state, "messages": replies}
             if conv.queue:
                 out["queue"] = conv.queue
-            return self._json(200, out)
+            return self._json(200, out, model=MessagesOut)

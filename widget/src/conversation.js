@@ -2,14 +2,26 @@
 // the outbox of messages that are not yet delivered, and the copy kept in
 // sessionStorage so a reload or a new page keeps the conversation. Talks to
 // the API through transport.js and to the screen through a view (ui.js).
+//
+// What the citizen typed is kept in memory only. Once the server has stored
+// a message, the widget shows and keeps the server's copy instead, in which
+// personal identity numbers are masked; sessionStorage never holds the text
+// as typed, sent or not.
+
+import { asText, idAfter, parseBody } from "./parse.js";
+import { HttpError, createLive } from "./transport.js";
 
 var STORE_KEY = "mjolby-chat";
 var MAX_STORED = 200;
 // After leaving the queue/agent states, keep listening a little longer so
 // the "conversation ended" notice and the rating question still arrive live.
 var LIVE_GRACE_MS = 30000;
+// A message the server keeps answering with an error (5xx) is given up after
+// this many tries, so that the messages behind it still go.
+var MAX_SERVER_TRIES = 4;
+var UNSENT_NOTICE = "Ett meddelande som du skrev hann inte skickas innan sidan laddades om. Skriv det gärna igen.";
 
-function createConversation(api, view) {
+export function createConversation(api, view) {
   var s = load() || blank();
   var live = null;
   var liveUntil = 0;
@@ -20,6 +32,8 @@ function createConversation(api, view) {
   var retryFn = null;
   var starting = null;
   var lastWasGone = false;
+  // A message was given up: its notice stays until the citizen sends again.
+  var keepNotice = false;
   // Bumped by clear(): answers to requests made before it are ignored.
   var epoch = 0;
 
@@ -30,17 +44,34 @@ function createConversation(api, view) {
   function load() {
     try {
       var d = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
-      return d && Array.isArray(d.messages) && Array.isArray(d.outbox) ? d : null;
+      if (!d || !Array.isArray(d.messages)) return null;
+      d.outbox = [];
+      if (d.unsent > 0) {
+        // Their text was never stored: say so instead of losing them quietly.
+        d.messages.push({ id: null, lid: newLid(), sender: "system", text: UNSENT_NOTICE, links: [], buttons: [] });
+      }
+      delete d.unsent;
+      return d;
     } catch (e) {
       return null;
     }
   }
 
+  function newLid() {
+    return "l" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+  }
+
+  // The citizen's own message as typed: on screen until the server's copy arrives.
+  function asTyped(m) {
+    return m.sender === "user" && m.id == null;
+  }
+
   function save() {
     try {
       var copy = {};
-      for (var k in s) copy[k] = s[k];
-      copy.messages = s.messages.slice(-MAX_STORED);
+      for (var k in s) if (k !== "outbox") copy[k] = s[k];
+      copy.messages = s.messages.filter(function (m) { return !asTyped(m); }).slice(-MAX_STORED);
+      copy.unsent = s.outbox.length;
       sessionStorage.setItem(STORE_KEY, JSON.stringify(copy));
     } catch (e) {
       // Storage full or blocked: the conversation still works, it just
@@ -58,14 +89,30 @@ function createConversation(api, view) {
     return false;
   }
 
+  // The first delivered message still shown as typed.
+  function awaitingCopy() {
+    for (var i = 0; i < s.messages.length; i++) if (s.messages[i].sent && asTyped(s.messages[i])) return s.messages[i];
+    return null;
+  }
+
   function ingest(body, fromLive) {
     var d = parseBody(body);
     d.messages.forEach(function (m) {
       if (m.id != null && known(m.id)) return;
       if (m.id != null && idAfter(m.id, s.lastId)) s.lastId = m.id;
-      // The citizen's own messages are already on screen (the server's copy
-      // only differs by masking, which the local copy applies itself).
-      if (m.sender === "user") return;
+      if (m.sender === "user") {
+        // The server's copy of a message already on screen (delivered in
+        // order, one at a time): show and keep that one, masked as stored.
+        var mine = m.id != null && awaitingCopy();
+        if (mine) {
+          mine.id = m.id;
+          mine.text = m.text;
+          delete mine.sent;
+          delete mine.after;
+          view.update(mine);
+        }
+        return;
+      }
       s.messages.push(m);
       view.add(m);
       if (fromLive && !s.open) view.unread(m);
@@ -103,7 +150,7 @@ function createConversation(api, view) {
 
   function health(ok, err) {
     if (ok) {
-      if (!pumping) view.error(null);
+      if (!pumping) clearError();
     } else if (err && err.status === 404) {
       forget();
       view.error("gone");
@@ -135,7 +182,7 @@ function createConversation(api, view) {
         if (!body || body.conversation_id == null) throw new HttpError(502, null);
         s.cid = asText(body.conversation_id);
         view.typing(false);
-        view.error(null);
+        clearError();
         ingest(body, false);
       }, function (err) {
         if (my === epoch) starting = null;
@@ -143,6 +190,10 @@ function createConversation(api, view) {
       });
     }
     return starting;
+  }
+
+  function clearError() {
+    if (!keepNotice) view.error(null);
   }
 
   function later(seconds, fn) {
@@ -157,6 +208,34 @@ function createConversation(api, view) {
   function backoff() {
     var base = Math.min(30, Math.pow(2, attempt++));
     return base * (0.8 + Math.random() * 0.4);
+  }
+
+  // Fetches the server's copies of delivered messages still shown as typed.
+  // A failure leaves them as they are (on screen, not stored); the next
+  // delivered message asks again from the same point.
+  function fetchCopies() {
+    var first = awaitingCopy();
+    if (!first || !s.cid) return;
+    var my = epoch;
+    api.since(s.cid, first.after).then(function (body) {
+      if (my === epoch) ingest(body, false);
+    }, function () {});
+  }
+
+  // Takes the first message out of the outbox; its text goes back into the
+  // input so that nothing the citizen wrote is lost.
+  function giveUp(kind) {
+    var item = s.outbox.shift();
+    var m = item && byLid(item.lid);
+    if (m) {
+      s.messages.splice(s.messages.indexOf(m), 1);
+      view.remove(m);
+    }
+    attempt = 0;
+    keepNotice = true;
+    save();
+    view.restoreInput(item ? item.text : "");
+    view.error(kind);
   }
 
   // Sends the outbox in order, one message at a time, and creates the
@@ -177,6 +256,7 @@ function createConversation(api, view) {
         if (!s.outbox.length) return next();
         var item = s.outbox[0];
         var m = byLid(item.lid);
+        var before = s.lastId;
         view.typing(s.state === "bot" || s.state === "closed");
         return api.send(s.cid, item.text, item.payload).then(function (body) {
           if (my !== epoch) return;
@@ -184,13 +264,15 @@ function createConversation(api, view) {
           lastWasGone = false;
           attempt = 0;
           view.typing(false);
-          view.error(null);
+          clearError();
           if (m) {
             m.pending = false;
-            m.text = maskLocal(m.text);
+            m.sent = true;
+            m.after = before;
             view.update(m);
           }
           ingest(body, false);
+          fetchCopies();
           next();
         });
       }).catch(function (err) {
@@ -204,16 +286,16 @@ function createConversation(api, view) {
           return next();
         }
         if (status === 413 || (status >= 400 && status < 500 && status !== 404 && status !== 408 && status !== 429)) {
-          var item = s.outbox.shift();
-          var m = item && byLid(item.lid);
-          if (m) {
-            s.messages.splice(s.messages.indexOf(m), 1);
-            view.remove(m);
-          }
-          save();
-          view.restoreInput(item ? item.text : "");
-          view.error(status === 413 ? "too_long" : "rejected");
+          giveUp(status === 413 ? "too_long" : "rejected");
           return next();
+        }
+        if (status >= 500 && s.outbox.length) {
+          var head = s.outbox[0];
+          head.serverErrors = (head.serverErrors || 0) + 1;
+          if (head.serverErrors >= MAX_SERVER_TRIES) {
+            giveUp("server_error");
+            return next();
+          }
         }
         if (status === 429) {
           view.error("busy");
@@ -226,7 +308,8 @@ function createConversation(api, view) {
   }
 
   function send(text, payload) {
-    var m = { id: null, lid: "l" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6), sender: "user", text: text, links: [], buttons: [], pending: true };
+    var m = { id: null, lid: newLid(), sender: "user", text: text, links: [], buttons: [], pending: true };
+    keepNotice = false;
     retireQuickReplies();
     s.messages.push(m);
     s.outbox.push({ lid: m.lid, text: text, payload: payload || null });
@@ -289,6 +372,7 @@ function createConversation(api, view) {
       retryFn = null;
       pumping = false;
       attempt = 0;
+      keepNotice = false;
       s = blank();
       try {
         sessionStorage.removeItem(STORE_KEY);

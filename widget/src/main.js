@@ -1,6 +1,11 @@
 // Bootstrapping: reads the configuration from the script tag, mounts the
 // widget in a shadow root and exposes the one global, window.MjolbyChat.
 
+import CSS from "./styles.css";
+import { createApi } from "./transport.js";
+import { createConversation } from "./conversation.js";
+import { createUi } from "./ui.js";
+
 var VERSION = "1.0.0";
 
 function findScript() {

@@ -2,16 +2,16 @@
 // Everything coming from the network is treated as untrusted: text is only
 // ever rendered with textContent, and links must be http(s) URLs.
 
-var MAX_CHARS = 2000;
+export var MAX_CHARS = 2000;
 var STATES = ["bot", "queued", "agent", "closed"];
 var SENDERS = ["user", "bot", "agent", "system"];
 
-function asText(v) {
+export function asText(v) {
   return typeof v === "string" ? v : v == null ? "" : String(v);
 }
 
 // Code points, not UTF-16 units: the server counts characters the same way.
-function countChars(s) {
+export function countChars(s) {
   return Array.from(s).length;
 }
 
@@ -52,7 +52,7 @@ function parseMessage(raw) {
 
 // Accepts a response body or a pushed event and returns {state, queue, messages}.
 // A pushed event is either a single Message or {"state": ...}.
-function parseBody(body) {
+export function parseBody(body) {
   var out = { state: null, queue: null, messages: [] };
   if (!body || typeof body !== "object") return out;
   if (STATES.indexOf(body.state) >= 0) out.state = body.state;
@@ -73,28 +73,9 @@ function parseBody(body) {
 
 // Message ids are "unique and increasing" strings: compare numerically when
 // both are numbers, otherwise by length and then lexically (ULID-like ids).
-function idAfter(a, b) {
+export function idAfter(a, b) {
   if (b == null) return true;
   if (a == null) return false;
   if (/^\d+$/.test(a) && /^\d+$/.test(b)) return Number(a) > Number(b);
   return a.length !== b.length ? a.length > b.length : a > b;
-}
-
-// Local copies of the citizen's own messages never keep a personal identity
-// number once the message has been delivered (the server masks its copy).
-var PNR = /\b((?:19|20)?)(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01]))([-+ ]?)(\d{4})\b/g;
-
-function luhnOk(digits) {
-  var sum = 0;
-  for (var i = 0; i < digits.length; i++) {
-    var d = Number(digits[i]) * (i % 2 === 0 ? 2 : 1);
-    sum += d > 9 ? d - 9 : d;
-  }
-  return sum % 10 === 0;
-}
-
-function maskLocal(text) {
-  return text.replace(PNR, function (all, century, date, sep, last) {
-    return luhnOk(date + last) ? "[personnummer borttaget]" : all;
-  });
 }

@@ -6,7 +6,7 @@ var POLL_MS = 2000;
 var SSE_RETRY_MS = 60000;
 
 // status 0 means the network failed (offline, server unreachable, timeout).
-function HttpError(status, retryAfter) {
+export function HttpError(status, retryAfter) {
   this.status = status;
   this.retryAfter = retryAfter;
 }
@@ -19,7 +19,7 @@ function parseRetryAfter(value) {
   return isNaN(when) ? null : Math.max(0, (when - Date.now()) / 1000);
 }
 
-function createApi(base) {
+export function createApi(base) {
   function request(method, path, body) {
     var ctl = typeof AbortController === "function" ? new AbortController() : null;
     var timer = ctl && setTimeout(function () { ctl.abort(); }, REQUEST_TIMEOUT_MS);
@@ -65,7 +65,7 @@ function createApi(base) {
 // `onHealth(ok)` reports whether the server can currently be reached.
 // Uses SSE while it works; when it fails, polls every POLL_MS and tries SSE
 // again later.
-function createLive(api, conversationId, getAfter, onData, onHealth) {
+export function createLive(api, conversationId, getAfter, onData, onHealth) {
   var es = null;
   var pollTimer = null;
   var sseRetryTimer = null;

@@ -2,8 +2,11 @@
 // renders what the conversation reports. All text from the network goes in
 // through textContent; the only markup here is the widget's own.
 
-var PHONE = "010-234 50 00";
-var PHONE_HREF = "tel:+46102345000";
+import { MAX_CHARS, countChars } from "./parse.js";
+
+// Filled in from knowledge/organisation.yml by build.py.
+var PHONE = "{{phone}}";
+var PHONE_HREF = "{{phone_href}}";
 var HUMAN_REQUEST = "Jag vill prata med en människa";
 var CANCEL_WAIT = { text: "Jag vill sluta vänta", payload: "/cancel_handover" };
 
@@ -53,15 +56,16 @@ function minutes(n) {
 // Texts for the error area, in plain Swedish. Arrays mix text and nodes.
 var ERRORS = {
   offline: function () { return ["Vi kan inte nå chatten just nu. Ring Medborgarservice på ", phoneLink(), "."]; },
-  offline_pending: function () { return ["Vi kan inte nå chatten just nu. Ring Medborgarservice på ", phoneLink(), ". Ditt meddelande är sparat och skickas så snart vi har kontakt igen."]; },
+  offline_pending: function () { return ["Vi kan inte nå chatten just nu. Ring Medborgarservice på ", phoneLink(), ". Ditt meddelande skickas så snart vi har kontakt igen, om du stannar kvar på sidan."]; },
   busy: function () { return ["Det är många som skriver just nu. Ditt meddelande skickas om en liten stund."]; },
   too_long: function () { return ["Meddelandet är för långt. Det får vara högst 2 000 tecken. Korta det och skicka igen."]; },
   rejected: function () { return ["Meddelandet gick inte att skicka. Försök igen, eller ring Medborgarservice på ", phoneLink(), "."]; },
+  server_error: function () { return ["Något gick fel hos oss, så meddelandet kunde inte skickas. Det står kvar i skrivfältet. Försök igen om en stund, eller ring Medborgarservice på ", phoneLink(), "."]; },
   gone: function () { return ["Den här chatten har avslutats. Skriv ett nytt meddelande om du vill börja om."]; }
 };
 var RETRYABLE = { offline: true, offline_pending: true };
 
-function createUi(shadow, assetBase) {
+export function createUi(shadow, assetBase) {
   var conv = null;
   var nodes = typeof WeakMap === "function" ? new WeakMap() : null;
   var errorKind = null;
