@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-SECRETS = {"POSTGRES_PASSWORD": "x", "SECRET_KEY": "y", "INTERNAL_API_TOKEN": "z", "PUBLIC_BASE_URL": "https://chat.example"}
+SECRETS = {"POSTGRES_PASSWORD": "x", "SECRET_KEY": "y", "INTERNAL_API_TOKEN": "z", "PUBLIC_BASE_URL": "https://chat.example",
+           "APP_DB_PASSWORD": "a", "TRACKER_DB_PASSWORD": "t", "FORWARDED_ALLOW_IPS": "172.18.0.1"}
 
 
 def compose_command() -> list[str]:
@@ -56,6 +57,40 @@ def test_production_services_and_healthchecks():
     rasa_env = services["rasa"]["environment"]
     url = services["purge"]["environment"]["TRACKER_DATABASE_URL"]
     assert url.endswith(f"@{rasa_env['TRACKER_DB_HOST']}:{rasa_env['TRACKER_DB_PORT']}/{rasa_env['TRACKER_DB']}")
-    assert url.startswith(f"postgresql+psycopg://{rasa_env['TRACKER_DB_USER']}:${{POSTGRES_PASSWORD:?")
+    assert url.startswith(f"postgresql+psycopg://{rasa_env['TRACKER_DB_USER']}:${{TRACKER_DB_PASSWORD:?")
     # The public API never purges: it gets no access to Rasa's database.
     assert "TRACKER_DATABASE_URL" not in services["api"]["environment"]
+
+
+def test_the_app_and_the_tracker_store_use_separate_database_roles():
+    spec = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    services = spec["services"]
+    superuser = services["postgres"]["environment"]["POSTGRES_USER"]
+    app_url = services["api"]["environment"]["DATABASE_URL"]
+    app_user = app_url.split("://", 1)[1].split(":", 1)[0]
+    tracker_user = services["rasa"]["environment"]["TRACKER_DB_USER"]
+    assert len({superuser, app_user, tracker_user}) == 3
+    assert services["purge"]["environment"]["DATABASE_URL"] == app_url
+    # Each role has its own password; no service gets the superuser's.
+    assert "APP_DB_PASSWORD" in app_url
+    assert "TRACKER_DB_PASSWORD" in services["rasa"]["environment"]["TRACKER_DB_PASSWORD"]
+    for name, service in services.items():
+        if name != "postgres":
+            assert "POSTGRES_PASSWORD" not in yaml.safe_dump(service.get("environment", {})), name
+    # The roles and their databases are created when the volume is.
+    init = (REPO / "deploy/postgres-init.sh").read_text()
+    mounted = [v for v in services["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in v]
+    assert mounted and mounted[0].startswith("./deploy/postgres-init.sh:")
+    database = app_url.rsplit("/", 1)[1]
+    tracker_db = services["rasa"]["environment"]["TRACKER_DB"]
+    assert f"CREATE ROLE {app_user} LOGIN" in init and f"CREATE ROLE {tracker_user} LOGIN" in init
+    assert f"CREATE DATABASE {database} OWNER {app_user}" in init
+    assert f"CREATE DATABASE {tracker_db} OWNER {tracker_user}" in init
+
+
+def test_the_api_trusts_forwarded_addresses_only_from_the_configured_proxy():
+    spec = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    api_env = spec["services"]["api"]["environment"]
+    assert api_env["FORWARDED_ALLOW_IPS"].startswith("${FORWARDED_ALLOW_IPS:?")
+    result = run_config({k: v for k, v in SECRETS.items() if k != "FORWARDED_ALLOW_IPS"})
+    assert result.returncode != 0 and "FORWARDED_ALLOW_IPS" in result.stderr

@@ -60,7 +60,11 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     SQLite: WAL (readers never wait for the writer), foreign keys on, a busy
     timeout, and real transactions (pysqlite's own BEGIN handling would break
     savepoints and leave SELECTs outside the transaction).
+
+    Statement parameters hold what citizens wrote: they never appear in
+    SQLAlchemy's error messages or its statement log (hide_parameters).
     """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""

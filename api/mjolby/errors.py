@@ -1,102 +1,52 @@
-"""Error responses: always {"detail": "<Swedish text>"}, never the citizen's input.
+"""What can go wrong in a domain service, in the service's own words.
 
-FastAPI's default 422 body echoes the rejected input back (and would put an
-identity number in a response and in anything that logs it); these handlers
-replace it with a short Swedish sentence naming only the field.
+Services raise these; they know nothing of HTTP. `mjolby.http_errors` is the
+one place that turns each kind into a status code and a Swedish
+`{"detail": ...}` body (plus `code` when the error has one).
 """
 from __future__ import annotations
 
-import logging
-from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+class DomainError(Exception):
+    """A request the domain refuses. `detail` is the Swedish sentence the caller
+    sees; `code` a stable machine-readable name (None: the body has no code)."""
 
-from mjolby import texts
-from mjolby.conversations.schemas import TEXT_EMPTY, TEXT_TOO_LONG
-from mjolby.conversations.service import ConversationNotFound
-from mjolby.ratelimit import RateLimited
-
-logger = logging.getLogger(__name__)
-
-_STATUS_TEXTS = {
-    404: texts.ERROR_NOT_FOUND,
-    405: texts.ERROR_METHOD_NOT_ALLOWED,
-    413: texts.ERROR_BODY_TOO_LARGE,
-    429: texts.ERROR_TOO_MANY_REQUESTS,
-    500: texts.ERROR_INTERNAL,
-}
-_WRONG_TYPE = {
-    "string_type", "int_type", "int_parsing", "float_type", "bool_type", "dict_type",
-    "list_type", "model_type", "model_attributes_type", "none_required",
-}
+    def __init__(self, detail: str, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
 
 
-def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+class InvalidInput(DomainError):
+    """The input breaks a rule of the domain (an empty reply, a bad phone number)."""
 
 
-def _field(loc: tuple[Any, ...]) -> str | None:
-    names = [str(part) for part in loc[1:] if isinstance(part, str)]
-    return ".".join(names) or None
+class NotFound(DomainError):
+    """The thing asked about does not exist."""
 
 
-def validation_detail(errors: list[dict[str, Any]]) -> str:
-    """One Swedish sentence for the first problem; never includes the input."""
-    if not errors:
-        return texts.ERROR_INVALID_BODY
-    first = errors[0]
-    kind = first.get("type", "")
-    field = _field(tuple(first.get("loc", ())))
-    if kind == "json_invalid":
-        return texts.ERROR_INVALID_JSON
-    if kind == TEXT_EMPTY:
-        return texts.ERROR_TEXT_EMPTY
-    if field is None:
-        return texts.ERROR_INVALID_BODY
-    if kind == "missing":
-        return texts.ERROR_FIELD_MISSING.format(field=field)
-    if kind in _WRONG_TYPE:
-        return texts.ERROR_FIELD_WRONG_TYPE.format(field=field)
-    return texts.ERROR_FIELD_INVALID.format(field=field)
+class Conflict(DomainError):
+    """The request does not fit the current state (already claimed, case ended, nobody can chat)."""
 
 
-async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = list(exc.errors())
-    # Logged by location and kind only: the input may hold personal data.
-    summary = ", ".join(f"{'.'.join(map(str, e.get('loc', ())))}:{e.get('type')}" for e in errors)
-    if any(e.get("type") == TEXT_TOO_LONG for e in errors):
-        logger.info("413 %s %s: text too long", request.method, request.url.path)
-        return _error(413, texts.ERROR_TEXT_TOO_LONG)
-    logger.info("422 %s %s: %s", request.method, request.url.path, summary)
-    return _error(422, validation_detail(errors))
+class Unauthorized(DomainError):
+    """Nobody (or nobody valid) is signed in. `challenge` names the scheme a
+    client should authenticate with, when there is one."""
+
+    def __init__(self, detail: str, code: str | None = None, *, challenge: str | None = None) -> None:
+        super().__init__(detail, code)
+        self.challenge = challenge
 
 
-async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    detail = _STATUS_TEXTS.get(exc.status_code, texts.ERROR_GENERIC)
-    return _error(exc.status_code, detail, headers=getattr(exc, "headers", None))
+class Forbidden(DomainError):
+    """Signed in, but not allowed to do this."""
 
 
-async def _on_not_found(request: Request, exc: ConversationNotFound) -> JSONResponse:
-    return _error(404, texts.ERROR_NOT_FOUND_CONVERSATION)
+class RateLimited(DomainError):
+    """Too many requests: try again after `retry_after` seconds. Without a
+    detail the caller gets the standard sentence about too many requests."""
 
-
-async def _on_rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
-    logger.info("429 %s %s: retry after %d s", request.method, request.url.path, exc.retry_after)
-    return _error(429, texts.ERROR_TOO_MANY_REQUESTS, headers={"Retry-After": str(exc.retry_after)})
-
-
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.error("Unhandled error on %s %s", request.method, request.url.path,
-                 exc_info=(type(exc), exc, exc.__traceback__))
-    return _error(500, texts.ERROR_INTERNAL)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(ConversationNotFound, _on_not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(RateLimited, _on_rate_limited)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _on_unexpected)
+    def __init__(self, retry_after: int, detail: str | None = None, code: str | None = None) -> None:
+        super().__init__(detail or "", code)
+        self.retry_after = retry_after
+        self.detail = detail  # type: ignore[assignment]

@@ -12,7 +12,9 @@ Rules:
 - the last working day before a public holiday or closed day closes early
   (`day_before_holiday`, for example 07:30-13:00). "Before" skips ordinary
   weekend days, so the Friday before a Monday holiday is a short day too, but
-  an ordinary Friday before an ordinary weekend is not.
+  an ordinary Friday before an ordinary weekend is not. While that rule is
+  marked `assumption: true`, the texts say only that the day may be shorter,
+  never the closing time.
 """
 from __future__ import annotations
 
@@ -65,6 +67,8 @@ class Schedule:
     day_before_holiday: tuple[time, time]
     phone_number: str
     visiting_address: str
+    # The short day is an assumption, not a sourced fact: texts do not state its hours.
+    day_before_holiday_assumed: bool = False
 
     @classmethod
     def from_mapping(cls, data: dict) -> "Schedule":
@@ -89,15 +93,21 @@ class Schedule:
                 f"opening_hours.closed_days: {missing} are not Swedish de facto holidays "
                 f"known to the holidays package ({sorted(known)})"
             )
+        short = hours.get("day_before_holiday")
+        if not isinstance(short, dict):
+            short = {"hours": short, "assumption": False}
+        if not short.get("hours"):
+            raise HoursConfigError("opening_hours.day_before_holiday: no hours")
+        if not data.get("phone"):
+            raise HoursConfigError("organisation.yml has no phone number")
         return cls(
             tz=ZoneInfo(data.get("timezone") or "Europe/Stockholm"),
             weekly=weekly,
             closed_day_names=closed,
-            day_before_holiday=_parse_span(
-                hours.get("day_before_holiday") or "07:30-13:00", "opening_hours.day_before_holiday"
-            ),
-            phone_number=str(data.get("phone") or "010-234 50 00"),
+            day_before_holiday=_parse_span(short["hours"], "opening_hours.day_before_holiday"),
+            phone_number=str(data["phone"]),
             visiting_address=str(data.get("visiting_address") or ""),
+            day_before_holiday_assumed=bool(short.get("assumption")),
         )
 
 
@@ -238,6 +248,12 @@ class ServiceHours:
                 if street:
                     subject += f" på {street[0].strip()}"
         today = status.today
+        assumed_short = today.kind == "short" and self.schedule.day_before_holiday_assumed
+        if status.open_now and assumed_short:
+            text = f"{subject} har öppet nu."
+            if today.name:
+                text += f" Inför {holiday_in_text(today.name)} kan vi stänga tidigare än vanligt i dag."
+            return text
         if status.open_now:
             text = f"{subject} har öppet nu, till kl. {format_clock(status.closes_at)} i dag."
             if today.kind == "short" and today.name:
@@ -252,6 +268,11 @@ class ServiceHours:
             return f"{subject} har stängt under helgen och öppnar igen {when}."
         if status.opens_at and status.now < status.opens_at:
             return f"{subject} har inte öppnat än. Vi öppnar {when}."
+        if assumed_short and today.name and status.opens_at:
+            return (
+                f"{subject} kan ha stängt tidigare i dag inför {holiday_in_text(today.name)}. "
+                f"Vi öppnar igen {when}."
+            )
         if today.kind == "short" and today.name and status.opens_at:
             closed_at = self.hours_on(channel, today.day)[1]  # type: ignore[index]
             return (

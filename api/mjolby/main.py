@@ -1,11 +1,13 @@
 """The FastAPI application: routers, error handlers, demo page and lifespan."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from datetime import datetime
+from contextlib import asynccontextmanager, suppress
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -14,26 +16,29 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from mjolby import texts
 from mjolby.config import Settings, get_settings
+from mjolby.console.install import install_console
 from mjolby.conversations.router import router as conversations_router
 from mjolby.db import Database, utcnow
-from mjolby.errors import install_error_handlers
-from mjolby.handover.errors import install_error_handler as install_handover_errors
-from mjolby.handover.events import EventHub
-from mjolby.handover.router import internal_router, public_router, staff_cases_router
+from mjolby.events import EventHub
+from mjolby.handover import router_citizen, router_internal, router_staff
+from mjolby.handover.cases import expire_idle_cases, waiting_line
 from mjolby.health.router import router as health_router
+from mjolby.http_errors import install_error_handlers
 from mjolby.health.service import HealthMonitor
 from mjolby.logging_setup import configure_logging
 from mjolby.middleware import BodySizeLimitMiddleware
 from mjolby.migrate import upgrade_head
+from mjolby.openapi import install_openapi
+from mjolby.organisation import organisation
 from mjolby.rasa_client import RasaClient
 from mjolby.ratelimit import MemoryBuckets, RateLimiter, RedisBuckets
+from mjolby.security_headers import SecurityHeadersMiddleware
 from mjolby.staff import service as staff_service
-from mjolby.staff.router import api_router as staff_api_router
-from mjolby.staff.router import console as staff_console
-from mjolby.staff.router import install_console
+from mjolby.staff.router import router as staff_router
+from mjolby.staff.throttle import make_login_throttle
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +47,8 @@ API_PREFIX = "/api/v1"
 # Large enough for 2,000 characters of any script as JSON, small enough that
 # nobody makes us parse megabytes.
 MAX_BODY_BYTES = 64 * 1024
+# How often the API looks for handovers nobody has written in (HANDOVER_IDLE_MINUTES).
+IDLE_CHECK_SECONDS = 60.0
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None,
@@ -65,8 +72,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.limiter = RateLimiter(
             conversation_per_minute=settings.rate_limit_conversation_per_minute,
             client_per_minute=settings.rate_limit_client_per_minute,
+            client_reads_per_minute=settings.rate_limit_client_reads_per_minute,
             buckets=buckets,
         )
+        app.state.login_throttle = make_login_throttle(settings, buckets)
 
         async def probe_database() -> bool:
             return await run_in_threadpool(database.ping)
@@ -77,12 +86,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.events = EventHub(settings.redis_url)
         await app.state.events.start()
         await run_in_threadpool(_ensure_first_admin, database, settings)
+        idle_check = None
+        if settings.handover_idle_minutes:
+            idle_check = asyncio.create_task(_end_idle_handovers_periodically(app), name="idle-handovers")
         logger.info("Chat API started: demo page %s/, API %s%s (%s)",
                     settings.public_base_url, settings.public_base_url, API_PREFIX,
                     settings.environment)
         try:
             yield
         finally:
+            if idle_check is not None:
+                idle_check.cancel()
+                with suppress(asyncio.CancelledError):
+                    await idle_check
             await app.state.events.stop()
             await rasa.aclose()
             await app.state.limiter.aclose()
@@ -96,8 +112,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             "Public chat API of the Mjölby kommun assistant (contract version 1). "
             'Errors are always `{"detail": "..."}` in Swedish.'
         ),
+        # The OpenAPI document is the reference; no HTML docs, which would load
+        # their scripts from a CDN.
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         # Off: spans and telemetry logs would carry unmasked request data.
@@ -106,8 +124,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.database = database
     app.state.clock = clock
+    # The chat routes learn a conversation's place in the queue, and let a citizen
+    # stop waiting, through this; conversations never import the handover.
+    app.state.waiting_line = waiting_line
 
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     if settings.cors_allow_origins:
         app.add_middleware(
@@ -118,20 +140,53 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             expose_headers=["Retry-After"],
             max_age=600,
         )
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.environment == "production",
+                       frame_ancestors=settings.frame_ancestors, widget_dir=settings.widget_dist_dir)
+    # Outermost: the client address every limit counts by is the citizen's, read
+    # from X-Forwarded-For only when a trusted proxy (FORWARDED_ALLOW_IPS) sent it.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health_router)
     api.include_router(conversations_router)
-    api.include_router(public_router)
-    api.include_router(internal_router)
-    api.include_router(staff_api_router)
-    api.include_router(staff_cases_router)
+    api.include_router(router_citizen.router)
+    api.include_router(router_internal.router)
+    api.include_router(staff_router)
+    api.include_router(router_staff.availability_router)
+    api.include_router(router_staff.router)
     app.include_router(api)
-    app.include_router(staff_console)
-    install_handover_errors(app)
     install_console(app)
     _mount_demo_page(app, settings)
     return app
+
+
+async def end_idle_handovers(app: FastAPI) -> int:
+    """End the handovers idle for HANDOVER_IDLE_MINUTES and wake their streams, so
+    that a citizen still in the chat sees why. Returns how many ended."""
+    settings: Settings = app.state.settings
+    database: Database = app.state.database
+    idle = timedelta(minutes=settings.handover_idle_minutes)
+
+    def run() -> Any:
+        with database.session() as db:
+            return expire_idle_cases(db=db, now=app.state.clock(), idle=idle)
+
+    changed = await run_in_threadpool(run)
+    if changed.channels:
+        app.state.events.notify(*changed.channels)
+    return len(changed.messages)
+
+
+async def _end_idle_handovers_periodically(app: FastAPI) -> None:
+    while True:
+        await asyncio.sleep(IDLE_CHECK_SECONDS)
+        try:
+            ended = await end_idle_handovers(app)
+        except Exception as exc:  # noqa: BLE001 - try again at the next check
+            logger.warning("Ending idle handovers failed (%s)", type(exc).__name__)
+            continue
+        if ended:
+            logger.info("Ended %d idle handover(s)", ended)
 
 
 def _ensure_first_admin(database: Database, settings: Settings) -> None:
@@ -142,6 +197,7 @@ def _ensure_first_admin(database: Database, settings: Settings) -> None:
 
 def _mount_demo_page(app: FastAPI, settings: Settings) -> None:
     templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
+    contact = organisation()
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     widget_available = (settings.widget_dist_dir / "widget.js").is_file()
     if widget_available:
@@ -151,7 +207,8 @@ def _mount_demo_page(app: FastAPI, settings: Settings) -> None:
     async def demo_page(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(
             request, "index.html",
-            {"widget_available": widget_available, "phone": texts.MEDBORGARSERVICE_PHONE},
+            {"widget_available": widget_available, "phone": contact.phone,
+             "phone_href": contact.phone_href, "email": contact.medborgarservice_email},
         )
 
 

@@ -1,16 +1,25 @@
-"""Retention: after RETENTION_DAYS, a conversation becomes anonymous statistics.
+"""Retention: after RETENTION_DAYS, nothing in the chat identifies a citizen.
 
-A conversation whose last activity is older than the retention period, and
-that no one at Medborgarservice is handling (state queued or agent), is
-replaced by one `conversation_stats` row (state, locale, topics, message
-counts, timestamps) and deleted with all its messages.
+One run, in this order:
+
+- A conversation whose last activity is older than the retention period is
+  replaced by one `conversation_stats` row (state, locale, topics, message
+  counts, timestamps) and deleted with all its messages. A handover case still
+  open on it (nobody wrote for the whole period) is ended first.
+- Queued and active handovers with no message for HANDOVER_IDLE_MINUTES are
+  ended and the citizen is told so in the chat (the API does this every
+  minute too; see handover.cases.expire_idle_cases).
+- Handover cases ended before the cutoff, or whose conversation is gone, lose
+  their notes, forwards, conversation link and the name staff showed; contact
+  requests handled (or, still open, created) before the cutoff are deleted.
+- Staff audit entries older than AUDIT_RETENTION_DAYS are deleted.
 
 With TRACKER_DATABASE_URL set, Rasa's tracker store loses the same
 conversations: every event of a purged conversation is deleted from its
 `events` table, and so is every conversation there whose latest event is older
 than the retention period and that the API database does not hold (it never
-reached the API, or was purged before). Conversations the API keeps, such as
-those a person is handling, keep their events.
+reached the API, or was purged before). In conversations that are kept, the
+contact form's slots (name, phone or e-mail) older than the period are deleted.
 
 Run on a schedule:  python -m mjolby.retention   (see --help)
 """
@@ -21,22 +30,24 @@ import logging
 import sys
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from mjolby.config import Settings
-from mjolby.conversations.models import Conversation, ConversationStats, Message, Sender, State
+from mjolby.conversations.models import Conversation, ConversationStats, Message, Sender
 from mjolby.db import Database, utcnow
-from mjolby.logging_setup import configure_logging
+from mjolby.handover.models import CaseStatus, ContactRequest, HandoverCase
+from mjolby.handover.cases import expire_idle_cases
+from mjolby.handover.purge import HandoverPurge, purge_handover_records
+from mjolby.logging_setup import configure_logging, delete_expired_logs, log_retention_days
+from mjolby.staff.models import AuditEntry
 from mjolby.tracker_store import TrackerStore, chunks
 
 logger = logging.getLogger(__name__)
 
-# A person is on it: never purged underneath them. The handover's cases extend this.
-OPEN_STATES = (State.QUEUED.value, State.AGENT.value)
 BATCH_SIZE = 500
 
 
@@ -47,11 +58,17 @@ class PurgeResult:
     # Events deleted from (or, dry run, found in) Rasa's tracker store;
     # None when no tracker store was given or it has no events table yet.
     tracker_events: int | None = None
+    # Contact form slot events removed from conversations the tracker keeps.
+    tracker_slots: int = 0
+    idle_cases: int = 0
+    handover: HandoverPurge = HandoverPurge()
+    audit_entries: int = 0
 
 
 def _expired(now: datetime, days: int) -> ColumnElement[bool]:
-    cutoff = now - timedelta(days=days)
-    return and_(Conversation.updated_at < cutoff, Conversation.state.not_in(OPEN_STATES))
+    # Every state: a queued or agent conversation silent for the whole period
+    # has nobody left in it.
+    return Conversation.updated_at < now - timedelta(days=days)
 
 
 def expired_conversation_ids(*, db: Session, now: datetime, days: int,
@@ -63,12 +80,47 @@ def expired_conversation_ids(*, db: Session, now: datetime, days: int,
 
 
 def purge(*, db: Session, now: datetime | None = None, days: int,
-          dry_run: bool = False, tracker: TrackerStore | None = None) -> PurgeResult:
-    """Reduce expired conversations to statistics. Commits after each batch.
+          dry_run: bool = False, tracker: TrackerStore | None = None,
+          handover_idle: timedelta | None = None, audit_days: int | None = None) -> PurgeResult:
+    """Everything past the period, as the module describes. Commits after each batch.
 
-    With `tracker`, their events in Rasa's tracker store go too (see above).
+    With `tracker`, Rasa's tracker store too; with `handover_idle`, idle
+    handovers end; with `audit_days`, the audit log is cut to that period.
     """
     now = now or utcnow()
+    result = _purge_conversations(db=db, now=now, days=days, dry_run=dry_run, tracker=tracker)
+    idle = 0
+    if handover_idle is not None and not dry_run:
+        idle = len(expire_idle_cases(db=db, now=now, idle=handover_idle).messages)
+    handover = purge_handover_records(db=db, now=now, days=days, dry_run=dry_run)
+    audit = 0
+    if audit_days is not None:
+        audit = purge_audit_log(db=db, now=now, days=audit_days, dry_run=dry_run)
+    slots = 0
+    if result.tracker_events is not None and tracker is not None:
+        slots = tracker.delete_personal_slots((now - timedelta(days=days)).timestamp(), dry_run=dry_run)
+        if slots and not dry_run:
+            logger.info("Retention: %d contact form slot event(s) deleted from Rasa's tracker store", slots)
+    return replace(result, idle_cases=idle, handover=handover, audit_entries=audit,
+                   tracker_slots=slots)
+
+
+def purge_audit_log(*, db: Session, now: datetime, days: int, dry_run: bool = False) -> int:
+    """Delete (dry run: count) audit entries older than `days`. Commits."""
+    old = AuditEntry.created_at < now - timedelta(days=days)
+    if dry_run:
+        count = db.scalar(select(func.count()).select_from(AuditEntry).where(old)) or 0
+        db.rollback()
+        return count
+    removed = db.execute(delete(AuditEntry).where(old)).rowcount or 0
+    db.commit()
+    if removed:
+        logger.info("Retention: %d audit entr(y/ies) older than %d days deleted", removed, days)
+    return removed
+
+
+def _purge_conversations(*, db: Session, now: datetime, days: int, dry_run: bool,
+                         tracker: TrackerStore | None) -> PurgeResult:
     cutoff = now - timedelta(days=days)
     if tracker is not None and not tracker.has_events():
         logger.debug("Retention: Rasa's tracker store has no events table yet")
@@ -154,6 +206,16 @@ def _purge_batch(db: Session, ids: Sequence[str], now: datetime) -> int:
         if topic and sender == Sender.BOT.value and topic not in topics[conversation_id]:
             topics[conversation_id].append(topic)
 
+    # A case still open after the whole period ends without a word (nobody is
+    # there to read it); the case and any contact request stay without the link.
+    for status, ended in ((CaseStatus.QUEUED, CaseStatus.CANCELLED), (CaseStatus.ACTIVE, CaseStatus.RETURNED)):
+        db.execute(update(HandoverCase)
+                   .where(HandoverCase.conversation_id.in_(ids), HandoverCase.status == status.value)
+                   .values(status=ended.value, ended_at=now).execution_options(synchronize_session=False))
+    db.execute(update(HandoverCase).where(HandoverCase.conversation_id.in_(ids))
+               .values(conversation_id=None).execution_options(synchronize_session=False))
+    db.execute(update(ContactRequest).where(ContactRequest.conversation_id.in_(ids))
+               .values(conversation_id=None).execution_options(synchronize_session=False))
     for conversation in db.scalars(select(Conversation).where(Conversation.id.in_(ids))):
         db.add(ConversationStats(
             state=conversation.state,
@@ -184,7 +246,7 @@ def _parse_now(value: str) -> datetime:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mjolby.retention",
-        description="Reduce conversations older than RETENTION_DAYS to anonymous statistics.",
+        description="Delete or anonymise what is older than RETENTION_DAYS (see the module's description).",
     )
     parser.add_argument("--days", type=int, default=None,
                         help="retention period in days (default: RETENTION_DAYS, 30)")
@@ -198,30 +260,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     days = args.days if args.days is not None else settings.retention_days
     if days < 1:
         parser.error("--days must be at least 1")
+    now = args.now or utcnow()
+    idle = timedelta(minutes=settings.handover_idle_minutes) if settings.handover_idle_minutes else None
     database = Database(settings.database_url)
     tracker = TrackerStore(settings.tracker_database_url) if settings.tracker_database_url else None
     try:
         with database.session() as db:
-            result = purge(db=db, now=args.now, days=days, dry_run=args.dry_run, tracker=tracker)
-            contacts = 0
-            if not args.dry_run:
-                # Handled contact requests hold names and phone numbers: same period.
-                from mjolby.handover.service import purge_contact_requests  # noqa: PLC0415
-
-                contacts = purge_contact_requests(db=db, now=args.now or utcnow(), days=days)
+            result = purge(db=db, now=now, days=days, dry_run=args.dry_run, tracker=tracker,
+                           handover_idle=idle, audit_days=settings.audit_retention_days)
     finally:
         database.dispose()
         if tracker is not None:
             tracker.dispose()
+    logs = delete_expired_logs(settings.log_dir, now=now, days=log_retention_days(settings),
+                               dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
     if tracker is None:
         tracker_note = "Rasa tracker store: not configured (TRACKER_DATABASE_URL)."
     elif result.tracker_events is None:
         tracker_note = "Rasa tracker store: no events table yet."
     else:
-        tracker_note = f"Rasa tracker store: {verb} {result.tracker_events} event(s)."
+        tracker_note = (f"Rasa tracker store: {verb} {result.tracker_events} event(s)."
+                        f" Contact form slots of kept conversations: {result.tracker_slots}.")
+    handover = result.handover
     print(f"Retention ({days} days): {verb} {result.conversations} conversation(s), "
-          f"{result.messages} message(s), {contacts} handled contact request(s). {tracker_note}")
+          f"{result.messages} message(s), {handover.contact_requests} contact request(s), "
+          f"{handover.notes} case note(s), {handover.forwards} forward(s); "
+          f"{handover.cases} case(s) anonymised; {result.idle_cases} idle handover(s) ended. "
+          f"Audit log ({settings.audit_retention_days} days): {result.audit_entries} entr(y/ies). "
+          f"Log files: {logs}. {tracker_note}")
     return 0
 
 

@@ -4,7 +4,10 @@ The bot's answers come from Rasa; these are the API's own messages and errors.
 """
 from __future__ import annotations
 
-MEDBORGARSERVICE_PHONE = "010-234 50 00"
+from mjolby.organisation import organisation
+
+# From knowledge/organisation.yml, like every contact detail.
+MEDBORGARSERVICE_PHONE = organisation().phone
 
 # Messages in the chat
 SENSITIVE_DATA_REMOVED = (
@@ -41,6 +44,10 @@ ERROR_NOT_FOUND = "Sidan eller adressen finns inte."
 ERROR_METHOD_NOT_ALLOWED = "Metoden stöds inte för den här adressen."
 ERROR_TEXT_TOO_LONG = "Meddelandet är för långt. Skriv högst 2 000 tecken."
 ERROR_BODY_TOO_LARGE = "Förfrågan är för stor."
+ERROR_TOO_MANY_READS = "Du har gjort många förfrågningar på kort tid. Vänta en stund och försök igen."
+ERROR_TOO_MANY_STREAMS = (
+    "Chatten är redan öppen i många flikar eller fönster. Stäng några av dem och försök igen."
+)
 ERROR_TOO_MANY_REQUESTS = (
     "Du har skickat många meddelanden på kort tid. Vänta en stund och försök igen."
 )
@@ -57,6 +64,10 @@ ERROR_FIELD_MISSING = "Fältet {field} saknas."
 ERROR_FIELD_WRONG_TYPE = "Fältet {field} har fel typ."
 ERROR_FIELD_INVALID = "Fältet {field} har ett ogiltigt värde."
 ERROR_TEXT_EMPTY = "Meddelandet är tomt."
+ERROR_TEXT_UNSTORABLE = (
+    "Meddelandet innehåller tecken som inte går att ta emot. Ta bort dem och skicka igen."
+)
+ERROR_FIELD_UNSTORABLE = "Fältet {field} innehåller tecken som inte går att ta emot."
 
 # Used only if knowledge/behaviour/greet.yml cannot be read.
 GREETING = (

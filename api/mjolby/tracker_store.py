@@ -5,14 +5,16 @@ its tracker store: user messages, bot replies and slots, including the name
 and phone number a citizen types into the contact form. Its `sender_id` is the
 API's conversation id and `timestamp` is a float in unix seconds. Rasa owns
 the table and creates it when it first starts; this module only declares the
-two columns the purge needs and never imports Rasa.
+columns the purge needs and never imports Rasa.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from sqlalchemy import Engine, Float, String, delete, func, inspect, make_url, select
+import json
+
+from sqlalchemy import Engine, Float, Integer, String, Text, delete, func, inspect, make_url, select
 from sqlalchemy.sql import column, table
 
 from mjolby.db import create_db_engine
@@ -20,9 +22,14 @@ from mjolby.db import create_db_engine
 EVENTS_TABLE = "events"
 EVENTS = table(
     EVENTS_TABLE,
+    column("id", Integer),
     column("sender_id", String),
+    column("type_name", String),
     column("timestamp", Float),
+    column("data", Text),
 )
+# Slots that hold what a citizen typed into the contact form (bot/domain/handover.yml).
+PERSONAL_SLOTS = frozenset({"contact_name", "contact_detail"})
 
 
 class TrackerStore:
@@ -105,6 +112,33 @@ class TrackerStore:
             yield batch
             after = batch[-1]
 
+    def delete_personal_slots(self, cutoff: float, *, dry_run: bool = False,
+                              batch_size: int = 500) -> int:
+        """Delete (dry run: count) the contact form's slot events from before `cutoff`. Commits.
+
+        Conversations whose events are kept as a whole (still active) keep no
+        name or phone number from before the period: the contact request
+        those went into is gone by then too. Setting a slot back to empty
+        carries nothing and stays.
+        """
+        found = 0
+        after = 0
+        while True:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    select(EVENTS.c.id, EVENTS.c.data)
+                    .where(EVENTS.c.type_name == "slot", EVENTS.c.timestamp < cutoff, EVENTS.c.id > after)
+                    .order_by(EVENTS.c.id).limit(batch_size)
+                ).all()
+            if not rows:
+                return found
+            after = rows[-1].id
+            personal = [row.id for row in rows if _is_personal_slot(row.data)]
+            found += len(personal)
+            if personal and not dry_run:
+                with self.engine.begin() as connection:
+                    connection.execute(delete(EVENTS).where(EVENTS.c.id.in_(personal)))
+
     def dispose(self) -> None:
         if self._owns_engine and self._engine is not None:
             self._engine.dispose()
@@ -120,3 +154,12 @@ def chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
             batch = []
     if batch:
         yield batch
+
+
+def _is_personal_slot(data: str | None) -> bool:
+    try:
+        event = json.loads(data or "")
+    except ValueError:
+        return False
+    return (isinstance(event, dict) and event.get("name") in PERSONAL_SLOTS
+            and event.get("value") not in (None, ""))

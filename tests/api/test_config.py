@@ -1,4 +1,4 @@
-"""Settings: defaults for a local run, refusals outside development."""
+"""Settings: production unless told otherwise, defaults for a local run, refusals outside development."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +12,8 @@ STRONG = "x" * 40
 ENV_VARS = ["ENVIRONMENT", "DATA_DIR", "DATABASE_URL", "SECRET_KEY", "INTERNAL_API_TOKEN",
             "RASA_URL", "ACTION_SERVER_URL", "API_PORT", "PUBLIC_BASE_URL", "REDIS_URL",
             "RATE_LIMIT_CONVERSATION_PER_MINUTE", "RATE_LIMIT_CLIENT_PER_MINUTE", "LOG_LEVEL",
-            "RETENTION_DAYS", "CORS_ALLOW_ORIGINS", "TRACKER_DATABASE_URL"]
+            "RETENTION_DAYS", "CORS_ALLOW_ORIGINS", "TRACKER_DATABASE_URL", "FRAME_ANCESTORS",
+            "FORWARDED_ALLOW_IPS", "STAFF_IDLE_MINUTES"]
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +22,27 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_development_defaults() -> None:
+def test_a_forgotten_environment_means_production_and_refuses_default_secrets() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    assert "SECRET_KEY must be set" in str(raised.value) and "ENVIRONMENT=production" in str(raised.value)
+
+
+def test_a_forgotten_environment_with_real_secrets_runs_as_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", STRONG)
+    monkeypatch.setenv("INTERNAL_API_TOKEN", "y" * 40)
+    settings = Settings()
+    assert settings.environment == "production"
+    assert settings.forwarded_allow_ips == "127.0.0.1" and settings.frame_ancestors == []
+    assert settings.staff_idle_minutes == 30
+
+
+@pytest.fixture
+def development(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "development")
+
+
+def test_development_defaults(development: None) -> None:
     settings = Settings()
     assert settings.environment == "development"
     assert settings.data_dir == (REPO_ROOT / "var").resolve()
@@ -38,7 +59,7 @@ def test_development_defaults() -> None:
     assert settings.secret_key is not None and settings.internal_api_token is not None
 
 
-def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_environment_overrides(development: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.setenv("API_PORT", "9001")
     monkeypatch.setenv("RETENTION_DAYS", "7")
@@ -55,7 +76,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("url", ["postgres://u:p@db/app", "postgresql://u:p@db/app"])
-def test_plain_postgres_urls_use_psycopg(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+def test_plain_postgres_urls_use_psycopg(development: None, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("TRACKER_DATABASE_URL", url.replace("/app", "/rasa_tracker"))
     settings = Settings()
@@ -63,7 +84,7 @@ def test_plain_postgres_urls_use_psycopg(monkeypatch: pytest.MonkeyPatch, url: s
     assert settings.tracker_database_url == "postgresql+psycopg://u:p@db/rasa_tracker"
 
 
-def test_empty_tracker_database_url_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_empty_tracker_database_url_is_unset(development: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKER_DATABASE_URL", "")
     assert Settings().tracker_database_url is None
 
@@ -103,6 +124,14 @@ def test_unknown_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
         Settings()
 
 
-def test_secrets_do_not_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_do_not_show_in_repr(development: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", STRONG)
     assert STRONG not in repr(Settings())
+
+
+def test_frame_ancestors_are_origins(development: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRAME_ANCESTORS", "https://www.mjolby.se, https://*.mjolby.se")
+    assert Settings().frame_ancestors == ["https://www.mjolby.se", "https://*.mjolby.se"]
+    monkeypatch.setenv("FRAME_ANCESTORS", "https://www.mjolby.se; script-src *")
+    with pytest.raises(ValidationError):
+        Settings()

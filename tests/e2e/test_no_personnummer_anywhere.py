@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+from pii_search import number_hits, spellings  # noqa: E402
 
 pytestmark = pytest.mark.live
 
@@ -30,6 +34,10 @@ def messages_with_numbers() -> list[str]:
         for form in written_forms(digits):
             out.append(f"Hej, mitt nummer är {form} och jag undrar hur jag ansöker om förskoleplats")
         out.append(written_forms(digits)[2])  # only the number
+        # Fullwidth, dots, slashes, tabs, line breaks, thin spaces, dashes,
+        # invisible characters, grouped dates.
+        for form in spellings(digits[:2], digits[2:]).values():
+            out.append(f"Jag heter Eva och mitt nummer är {form}. Hur söker jag bygglov?")
     return out
 
 
@@ -43,11 +51,16 @@ def needles() -> list[bytes]:
     return found
 
 
+MESSAGES_PER_CONVERSATION = 15  # below the per-conversation rate limit (20 a minute)
+
+
 def send_all(stack) -> str:
-    status, body, _ = stack.request("POST", "/api/v1/conversations", {})
-    assert status == 201
-    conv = body["conversation_id"]
-    for text in messages_with_numbers():
+    """Send every spelling, a new conversation every few messages; returns the last one."""
+    for n, text in enumerate(messages_with_numbers()):
+        if n % MESSAGES_PER_CONVERSATION == 0:
+            status, body, _ = stack.request("POST", "/api/v1/conversations", {})
+            assert status == 201
+            conv = body["conversation_id"]
         status, reply, _ = stack.request("POST", f"/api/v1/conversations/{conv}/messages", {"text": text})
         assert status == 200, reply
         assert reply["messages"][0]["topic"] == "sensitive_data_shared"
@@ -63,6 +76,9 @@ def scan_files(root: Path) -> list[str]:
         for needle in needles():
             if needle in data:
                 hits.append(f"{path.relative_to(root)} contains {needle!r}")
+        # In any spelling: digits compared after decoding escapes and widths.
+        for line in number_hits(data.decode("utf-8", errors="replace"), *(d[2:] for d in NUMBERS)):
+            hits.append(f"{path.relative_to(root)} contains {line!r}")
     return hits
 
 
@@ -90,6 +106,7 @@ def test_postgres_stack_keeps_no_number(live_stack_pg):
         assert dump, db
         for needle in needles():
             assert needle not in dump, f"{db} contains {needle!r}"
+        assert number_hits(dump.decode("utf-8", errors="replace"), *(d[2:] for d in NUMBERS)) == [], db
     dump = subprocess.run(["pg_dump", "-h", pg["host"], "-p", pg["port"], "-U", pg["user"], "--data-only",
                            live_stack_pg.tracker_db], capture_output=True, check=True).stdout
     assert conv.encode() in dump  # Rasa really stored this conversation in PostgreSQL

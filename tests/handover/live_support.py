@@ -245,6 +245,9 @@ class SseReader:
 
     def __init__(self, url: str, headers: dict[str, str] | None = None, cookies: Any = None) -> None:
         self.events: list[tuple[float, str | None, dict[str, Any]]] = []
+        # For each ": ping" comment (the stream's periodic re-read found nothing
+        # new), how many events had arrived before it.
+        self.pings: list[int] = []
         self._condition = threading.Condition()
         self._stop = threading.Event()
         self._client = httpx.Client(timeout=httpx.Timeout(5.0, read=None), cookies=cookies)
@@ -269,6 +272,9 @@ class SseReader:
                         event_id = line[3:].strip()
                     elif line.startswith("data:"):
                         data.append(line[5:].strip())
+                    elif line.startswith(": ping"):
+                        with self._condition:
+                            self.pings.append(len(self.events))
                     elif line == "" and data:
                         with self._condition:
                             self.events.append((time.perf_counter(), event_id, json.loads("\n".join(data))))
@@ -288,6 +294,14 @@ class SseReader:
                 if remaining <= 0:
                     raise AssertionError(f"no matching event within {timeout} s; got {[e[2] for e in self.events]}")
                 self._condition.wait(remaining)
+
+    def pushed(self, pings_before: int, event: tuple[float, str | None, dict[str, Any]]) -> bool:
+        """True when no ": ping" came between the moment `len(self.pings)` was
+        `pings_before` and `event`: the event was pushed when it was written,
+        not picked up by the stream's safety re-read (SAFETY_POLL_SECONDS)."""
+        with self._condition:
+            arrived = next(i for i, e in enumerate(self.events) if e is event)
+            return not any(ping <= arrived for ping in self.pings[pings_before:])
 
     def close(self) -> None:
         self._stop.set()

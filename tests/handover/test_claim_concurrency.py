@@ -14,7 +14,7 @@ from mjolby.conversations import service as conversations
 from mjolby.conversations.models import Conversation, Message, State
 from mjolby.db import utcnow
 from mjolby.handover import service
-from mjolby.handover.errors import ApiError
+from mjolby.errors import Conflict
 from mjolby.handover.models import HandoverCase
 from mjolby.staff import service as staff_service
 from mjolby.staff.service import StaffContext
@@ -49,7 +49,7 @@ def test_fifty_concurrent_claims_have_exactly_one_winner(session_factory, backen
                 barrier.wait()
                 service.claim(db=db, case_id=case.id, staff=who, now=utcnow())
                 winners.append(who.staff_id)
-        except ApiError as exc:
+        except Conflict as exc:
             losers.append(exc.code)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)

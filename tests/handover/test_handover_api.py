@@ -323,8 +323,8 @@ def test_a_secure_contact_request_can_be_stored_for_issue_4(client):
 
 # -- availability -------------------------------------------------------------------------
 def test_an_admin_can_open_the_chat_outside_the_hours_and_close_it(client, citizen, sign_in, clock):
-    admin = sign_in("admin@mjolby.se", role="admin", name="Ada")
     clock.advance(hours=8)  # 21:00
+    admin = sign_in("admin@mjolby.se", role="admin", name="Ada")
     admin.get("/api/v1/staff/me")
     assert queue_for_person(citizen)[1]["state"] == "bot"
     assert admin.put("/api/v1/staff/availability", json={"mode": "open"}).json()["chat_available"] is True

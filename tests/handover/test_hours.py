@@ -5,7 +5,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
+from mjolby.hours import DEFAULT_ORGANISATION_FILE as ORGANISATION_FILE
 from mjolby.hours import HoursConfigError, Schedule, ServiceHours, load_schedule
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -82,13 +84,29 @@ def test_the_day_before_a_holiday_closes_at_one(hours):
     now = at("2026-05-13 12:59")  # Wednesday before Kristi himmelsfärdsdag
     status = hours.status("phone", now)
     assert status.open_now and status.closes_at == at("2026-05-13 13:00")
+    # The 13:00 closing is an assumption in organisation.yml: the answer does not promise it.
     assert hours.describe("phone", now) == (
-        "Växeln (010-234 50 00) har öppet nu, till kl. 13 i dag. "
-        "I dag stänger vi tidigare inför Kristi himmelsfärdsdag."
+        "Växeln (010-234 50 00) har öppet nu. "
+        "Inför Kristi himmelsfärdsdag kan vi stänga tidigare än vanligt i dag."
     )
     later = hours.status("phone", at("2026-05-13 13:30"))
     assert not later.open_now
     assert later.opens_next == at("2026-05-15 07:30")  # the Friday after (klämdag, a working day)
+    assert hours.describe("phone", at("2026-05-13 13:30")) == (
+        "Växeln (010-234 50 00) kan ha stängt tidigare i dag inför Kristi himmelsfärdsdag. "
+        "Vi öppnar igen fredag 15 maj kl. 7.30."
+    )
+
+
+def test_a_confirmed_short_day_states_its_closing_time(tmp_path):
+    data = yaml.safe_load(ORGANISATION_FILE.read_text(encoding="utf-8"))
+    data["opening_hours"]["day_before_holiday"] = {"hours": "07:30-13:00", "assumption": False,
+                                                   "source": "https://www.mjolby.se/"}
+    confirmed = ServiceHours(Schedule.from_mapping(data))
+    assert confirmed.describe("phone", at("2026-05-13 12:59")) == (
+        "Växeln (010-234 50 00) har öppet nu, till kl. 13 i dag. "
+        "I dag stänger vi tidigare inför Kristi himmelsfärdsdag."
+    )
 
 
 @pytest.mark.parametrize("day", ["2026-12-23", "2026-12-30", "2026-04-30", "2026-04-02", "2026-06-18", "2026-10-30"])

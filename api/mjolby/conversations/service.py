@@ -16,11 +16,15 @@ from sqlalchemy import Connection, String, bindparam, func, insert, select, upda
 from sqlalchemy.orm import Session
 
 from mjolby.conversations.models import Conversation, Message, Sender, State
+from mjolby import texts
 from mjolby.db import UTCDateTime, utcnow
+from mjolby.errors import NotFound
 
 
-class ConversationNotFound(LookupError):
-    pass
+class ConversationNotFound(NotFound):
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(texts.ERROR_NOT_FOUND_CONVERSATION)
+        self.conversation_id = conversation_id
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class NewMessage:
     buttons: Sequence[dict[str, str]] = ()
     extra_topics: Sequence[str] = ()
     pii_masked: bool = False
+    # The button payload a citizen's message was sent as (masked), if any.
+    payload: str | None = None
 
 
 @dataclass
@@ -49,6 +55,7 @@ class StoredMessage:
     pii_masked: bool
     created_at: datetime
     agent_name: str | None = None
+    payload: str | None = None
 
 
 @dataclass
@@ -113,6 +120,10 @@ _MESSAGES_AFTER = (
     .order_by(Message.id)
 )
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
+_OFFERED_BUTTONS = select(Message.buttons).where(
+    Message.conversation_id == bindparam("conversation_id"),
+    Message.sender.in_((Sender.BOT.value, Sender.SYSTEM.value)),
+)
 
 
 def load_conversation(*, db: Session, conversation_id: str) -> ConversationRef:
@@ -122,6 +133,14 @@ def load_conversation(*, db: Session, conversation_id: str) -> ConversationRef:
     if row is None:
         raise ConversationNotFound(conversation_id)
     return ConversationRef(id=row.id, state=row.state, locale=row.locale)
+
+
+def offered_buttons(*, db: Session, conversation_id: str) -> list[list[dict[str, str]]]:
+    """The buttons of every bot and system message of the conversation. Commits (read only)."""
+    rows = db.connection().execute(_OFFERED_BUTTONS, {"conversation_id": conversation_id}).scalars()
+    buttons = [list(group) for group in rows if isinstance(group, list)]
+    db.commit()
+    return buttons
 
 
 def _lock_conversation(*, db: Session, conversation_id: str, now: datetime,
@@ -258,6 +277,7 @@ def _insert(connection: Connection, conversation_id: str, new: NewMessage,
         "buttons": [dict(button) for button in new.buttons],
         "pii_masked": new.pii_masked,
         "created_at": now,
+        "payload": new.payload,
     }
     message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
     return StoredMessage(id=message_id, **values)
@@ -274,4 +294,5 @@ def _message(conversation_id: str, new: NewMessage, now: datetime) -> Message:
         buttons=[dict(button) for button in new.buttons],
         pii_masked=new.pii_masked,
         created_at=now,
+        payload=new.payload,
     )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mjolby.conversations.schemas import Queue
 from mjolby.handover.models import CaseForward, CaseNote, ContactRequest, HandoverCase
+from mjolby.handover.staff_actions import CaseView
 
 ReasonName = Literal["user_request", "unresolved", "sensitive"]
 OutcomeName = Literal["resolved", "referred", "needs_follow_up"]
@@ -206,3 +207,22 @@ class ContactRequestOut(BaseModel):
             status=row.status, created_at=row.created_at, handled_by_email=row.handled_by_email,  # type: ignore[arg-type]
             handled_at=row.handled_at, handled_note=row.handled_note,
         )
+
+
+class AvailabilityOut(BaseModel):
+    chat_mode: Literal["auto", "open", "closed"]
+    chat_available: bool
+    open_now: bool
+    staff_online: int
+
+
+def transcript(view: CaseView) -> list[TranscriptMessage]:
+    """A case's conversation as staff read it, marking what was written before the handover."""
+    return [
+        TranscriptMessage(
+            id=str(m.id), sender=m.sender, text=m.text, topic=m.topic,  # type: ignore[arg-type]
+            agent_name=getattr(m, "agent_name", None), created_at=m.created_at,
+            before_handover=m.created_at <= view.case.created_at,
+        )
+        for m in view.messages
+    ]

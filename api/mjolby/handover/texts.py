@@ -1,7 +1,9 @@
 """Swedish texts of the handover: what the citizen sees in the chat, and staff errors."""
 from __future__ import annotations
 
-PHONE = "010-234 50 00"
+from mjolby.organisation import organisation
+
+PHONE = organisation().phone  # knowledge/organisation.yml
 AGENT_FALLBACK_NAME = "en medarbetare på Medborgarservice"
 
 # To the citizen (system messages unless said otherwise)
@@ -15,6 +17,16 @@ ENDED = "{who} har avslutat chatten. Tack för att du kontaktade Medborgarservic
 CANCELLED = (
     "Du har lämnat kön. Du kan fortsätta ställa frågor här, eller skriva att du vill "
     "prata med en människa om du ändrar dig."
+)
+# Nobody wrote for HANDOVER_IDLE_MINUTES: the case ends by itself.
+IDLE_QUEUED = (
+    "Ingen på Medborgarservice har kunnat svara dig i chatten, så du står inte längre i kö. "
+    "Ring gärna Medborgarservice på {phone}. Du kan också fortsätta ställa frågor här, "
+    "eller skriva att du vill prata med en människa igen."
+)
+IDLE_ACTIVE = (
+    "Chatten med Medborgarservice har avslutats eftersom ingen har skrivit något på en stund. "
+    "Nu svarar chattassistenten igen. Behöver du mer hjälp kan du ringa Medborgarservice på {phone}."
 )
 # A bot message with the buttons 1-5.
 RATING_QUESTION = (
@@ -52,4 +64,7 @@ CONTACT_BAD_PHONE = "Telefonnumret ser inte ut som ett telefonnummer."
 CONTACT_BAD_EMAIL = "E-postadressen ser inte ut som en e-postadress."
 UNKNOWN_MAILBOX = "Välj en av funktionsbrevlådorna i listan."
 EMPTY_TEXT = "Skriv något först."
-BAD_TOKEN = "Ogiltig eller saknad intern token."
+UNSTORABLE_TEXT = "Texten innehåller tecken som inte går att spara. Ta bort dem och försök igen."
+CASE_ENDED_NOT_YOURS = (
+    "Ärendet är avslutat och någon annan hanterade det, så du kan inte lägga till något i det."
+)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from mjolby.config import Settings
 from mjolby.db import Database
+from mjolby.errors import DomainError
 from mjolby.migrate import upgrade_head
 from mjolby.staff import service
 from mjolby.staff.models import Role
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             user = service.create_user(db=db, email=args.email, password=password, role=role, display_name=args.name)
             print(f"Kontot {user.email} ({user.role}) är skapat.")
             return 0
-    except service.StaffError as exc:
+    except DomainError as exc:
         print(f"Fel: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -71,9 +71,3 @@ class AuditOut(BaseModel):
                    contact_request_id=entry.contact_request_id, conversation_id=entry.conversation_id,
                    detail=entry.detail, created_at=entry.created_at)
 
-
-class AvailabilityOut(BaseModel):
-    chat_mode: Literal["auto", "open", "closed"]
-    chat_available: bool
-    open_now: bool
-    staff_online: int

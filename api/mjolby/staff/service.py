@@ -11,33 +11,40 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mjolby.db import utcnow
+from mjolby.errors import NotFound
 from mjolby.staff.models import AuditEntry, Role, StaffSession, StaffUser
+from mjolby.staff.passwords import (  # noqa: F401 (StaffError and the checks are part of this service)
+    DUMMY_HASH,
+    StaffError,
+    check_password_strength,
+    hash_password,
+    needs_rehash,
+    normalise_email,
+    verify_password,
+)
 
 logger = logging.getLogger(__name__)
 
-MIN_PASSWORD_LENGTH = 12
 # A signed-in console counts as "online" this long after its last sign of life
 # (the console's live stream touches the session every PRESENCE_TOUCH_SECONDS).
 PRESENCE_SECONDS = 90
 PRESENCE_TOUCH_SECONDS = 30
-FAILED_LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILED_LOGINS = 10
 AGENT_ROLES = (Role.AGENT.value, Role.ADMIN.value)
+# How often a session's idle deadline moves forward while it is used.
+IDLE_EXTEND_SECONDS = 30
 
-_hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so both cases take as long.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+LAST_ADMIN = "Det måste finnas minst en aktiv administratör. Utse en ny administratör först."
+NO_SUCH_ACCOUNT = "Kontot finns inte."
 
 
-class StaffError(ValueError):
-    """A staff account could not be created or changed; the message is Swedish."""
+
+def _no_such_account() -> NotFound:
+    return NotFound(NO_SUCH_ACCOUNT, "account_not_found")
 
 
 @dataclass(frozen=True)
@@ -64,28 +71,13 @@ class StaffContext:
         return self.role == Role.ADMIN.value
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.")
-    if password.strip() != password or len(set(password)) < 5:
-        raise StaffError("Välj ett lösenord som är svårare att gissa.")
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def create_user(*, db: Session, email: str, password: str, role: Role | str,
                 display_name: str = "", now: datetime | None = None) -> StaffUser:
     """Create a staff account. Commits."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise StaffError("Ange en giltig e-postadress.")
-    check_password_strength(password)
+    check_password_strength(password, email)
     user = StaffUser(
         email=email, display_name=display_name.strip()[:80], password_hash=hash_password(password),
         role=Role(role).value, active=True, created_at=now or utcnow(),
@@ -101,14 +93,28 @@ def create_user(*, db: Session, email: str, password: str, role: Role | str,
 
 def set_password(*, db: Session, email: str, password: str) -> None:
     """Change a password and sign the account out everywhere. Commits."""
-    check_password_strength(password)
     user = db.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
     if user is None:
         db.rollback()
-        raise StaffError("Kontot finns inte.")
-    user.password_hash = hash_password(password)
-    db.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
+        raise _no_such_account()
+    _set_password(db, user, password)
     db.commit()
+
+
+def _set_password(db: Session, user: StaffUser, password: str) -> None:
+    """A strong enough new password; every session of the account ends."""
+    try:
+        check_password_strength(password, user.email)
+    except StaffError:
+        db.rollback()
+        raise
+    user.password_hash = hash_password(password)
+    revoke_sessions(db=db, staff_id=user.id)
+
+
+def revoke_sessions(*, db: Session, staff_id: int) -> None:
+    """Sign an account out everywhere. Does not commit."""
+    db.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))
 
 
 def ensure_first_admin(*, db: Session, email: str | None, password: str | None) -> StaffUser | None:
@@ -132,41 +138,47 @@ def ensure_first_admin(*, db: Session, email: str | None, password: str | None) 
     return user
 
 
+def create_account(*, db: Session, admin: StaffContext, email: str, password: str, role: Role | str,
+                   display_name: str, now: datetime) -> StaffUser:
+    """An admin creates a staff account. Audited. Commits."""
+    user = create_user(db=db, email=email, password=password, role=role, display_name=display_name, now=now)
+    audit(db=db, staff=admin, action="create_staff", now=now, detail=f"{user.email} ({user.role})")
+    db.commit()
+    return user
+
+
 def list_users(*, db: Session) -> list[StaffUser]:
     users = list(db.scalars(select(StaffUser).order_by(StaffUser.email)))
     db.commit()
     return users
 
 
+def get_user(*, db: Session, user_id: int) -> StaffUser:
+    user = db.get(StaffUser, user_id)
+    db.commit()
+    if user is None:
+        raise _no_such_account()
+    return user
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def recent_failed_logins(*, db: Session, email: str, now: datetime) -> int:
-    return db.scalar(
-        select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.staff_email == normalise_email(email)[:254],
-            AuditEntry.action == "sign_in_failed",
-            AuditEntry.created_at >= now - FAILED_LOGIN_WINDOW,
-        )
-    ) or 0
 
 
 def authenticate(*, db: Session, email: str, password: str, now: datetime) -> StaffUser | None:
     """The active account with this e-mail and password, or None. Records the attempt. Commits."""
     email = normalise_email(email)
     user = db.scalar(select(StaffUser).where(StaffUser.email == email))
-    valid = False
-    try:
-        valid = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        valid = False
-    if not (valid and user is not None and user.active):
-        db.add(AuditEntry(staff_id=user.id if user else None, staff_email=email[:254],
-                          action="sign_in_failed", created_at=now))
+    stored = user.password_hash if user else DUMMY_HASH
+    user_id, active = (user.id, user.active) if user else (None, False)
+    db.rollback()  # no transaction stays open during the slow check
+    valid = verify_password(stored, password)
+    user = db.get(StaffUser, user_id) if valid and active and user_id is not None else None
+    if user is None or not user.active:
+        db.add(AuditEntry(staff_id=user_id, staff_email=email[:254], action="sign_in_failed", created_at=now))
         db.commit()
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
     db.add(AuditEntry(staff_id=user.id, staff_email=user.email, action="sign_in", created_at=now))
@@ -174,20 +186,35 @@ def authenticate(*, db: Session, email: str, password: str, now: datetime) -> St
     return user
 
 
-def start_session(*, db: Session, user: StaffUser, now: datetime, hours: float) -> tuple[str, str]:
-    """A new session for the user: (cookie token, CSRF token). Commits."""
+def _deadline(*, created_at: datetime, now: datetime, hours: float, idle_minutes: float) -> datetime:
+    """A session ends after `idle_minutes` without use, and `hours` after sign-in at the latest."""
+    return min(created_at + timedelta(hours=hours), now + timedelta(minutes=idle_minutes))
+
+
+def start_session(*, db: Session, user: StaffUser, now: datetime, hours: float,
+                  idle_minutes: float) -> tuple[str, str]:
+    """A new session for the user: (cookie token, CSRF token). Commits.
+
+    `expires_at` is the idle deadline; every use moves it forward (see
+    load_session) up to `hours` after sign-in."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
+    expires = _deadline(created_at=now, now=now, hours=hours, idle_minutes=idle_minutes)
     db.add(StaffSession(token_hash=token_hash(token), staff_id=user.id, csrf_token=csrf,
-                        created_at=now, last_seen_at=now, expires_at=now + timedelta(hours=hours)))
+                        created_at=now, last_seen_at=now, expires_at=expires))
     # Old sessions of anyone are removed here rather than by a scheduler.
     db.execute(delete(StaffSession).where(StaffSession.expires_at < now))
     db.commit()
     return token, csrf
 
 
-def load_session(*, db: Session, token: str, now: datetime) -> StaffContext | None:
-    """The signed-in staff member of a cookie token, or None. Commits."""
+def load_session(*, db: Session, token: str, now: datetime, hours: float | None = None,
+                 idle_minutes: float | None = None) -> StaffContext | None:
+    """The signed-in staff member of a cookie token, or None. Commits.
+
+    With `hours` and `idle_minutes` the request counts as use and moves the idle
+    deadline forward; without (live streams, the console's own refreshes) it
+    does not, so an unattended console still times out."""
     hashed = token_hash(token)
     row = db.execute(
         select(StaffSession, StaffUser)
@@ -202,8 +229,15 @@ def load_session(*, db: Session, token: str, now: datetime) -> StaffContext | No
         db.execute(delete(StaffSession).where(StaffSession.token_hash == hashed))
         db.commit()
         return None
+    values: dict[str, datetime] = {}
     if (now - session.last_seen_at).total_seconds() >= PRESENCE_TOUCH_SECONDS:
-        db.execute(update(StaffSession).where(StaffSession.token_hash == hashed).values(last_seen_at=now))
+        values["last_seen_at"] = now
+    if hours is not None and idle_minutes is not None:
+        deadline = _deadline(created_at=session.created_at, now=now, hours=hours, idle_minutes=idle_minutes)
+        if (deadline - session.expires_at).total_seconds() >= IDLE_EXTEND_SECONDS:
+            values["expires_at"] = deadline
+    if values:
+        db.execute(update(StaffSession).where(StaffSession.token_hash == hashed).values(**values))
     db.commit()
     return StaffContext(staff_id=user.id, email=user.email, display_name=user.display_name,
                         role=user.role, csrf_token=session.csrf_token, token_hash=hashed)
@@ -215,9 +249,85 @@ def touch_session(*, db: Session, hashed: str, now: datetime) -> None:
     db.commit()
 
 
+def session_valid(*, db: Session, hashed: str, now: datetime) -> bool:
+    """Whether a live stream's session still holds: not signed out, expired, idle or
+    deactivated. Does not count as use. Commits."""
+    row = db.execute(
+        select(StaffSession.expires_at, StaffUser.active)
+        .join(StaffUser, StaffUser.id == StaffSession.staff_id)
+        .where(StaffSession.token_hash == hashed)
+    ).first()
+    db.commit()
+    return row is not None and row.expires_at > now and bool(row.active)
+
+
+# -- account lifecycle (admins) ------------------------------------------------
+def _other_active_admins(db: Session, user: StaffUser) -> int:
+    return db.scalar(select(func.count()).select_from(StaffUser).where(
+        StaffUser.role == Role.ADMIN.value, StaffUser.active.is_(True), StaffUser.id != user.id)) or 0
+
+
+def _change_account(db: Session, user_id: int) -> StaffUser:
+    user = db.scalar(select(StaffUser).where(StaffUser.id == user_id).with_for_update())
+    if user is None:
+        db.rollback()
+        raise _no_such_account()
+    return user
+
+
+def set_active(*, db: Session, admin: StaffContext, user_id: int, active: bool, now: datetime) -> StaffUser:
+    """Deactivate (or reactivate) an account; it is signed out everywhere. Audited. Commits."""
+    user = _change_account(db, user_id)
+    if not active and user.role == Role.ADMIN.value and user.active and not _other_active_admins(db, user):
+        db.rollback()
+        raise StaffError(LAST_ADMIN)
+    user.active = active
+    revoke_sessions(db=db, staff_id=user.id)
+    audit(db=db, staff=admin, action="activate_staff" if active else "deactivate_staff", now=now,
+          detail=user.email)
+    db.commit()
+    return user
+
+
+def change_role(*, db: Session, admin: StaffContext, user_id: int, role: Role | str, now: datetime) -> StaffUser:
+    """Give an account another role; it is signed out everywhere. Audited. Commits."""
+    new_role = Role(role).value
+    user = _change_account(db, user_id)
+    if user.role == Role.ADMIN.value and new_role != Role.ADMIN.value and user.active \
+            and not _other_active_admins(db, user):
+        db.rollback()
+        raise StaffError(LAST_ADMIN)
+    old_role, user.role = user.role, new_role
+    revoke_sessions(db=db, staff_id=user.id)
+    audit(db=db, staff=admin, action="change_role", now=now, detail=f"{user.email}: {old_role} -> {new_role}")
+    db.commit()
+    return user
+
+
+def reset_password(*, db: Session, admin: StaffContext, user_id: int, password: str, now: datetime) -> StaffUser:
+    """Set a new password for an account; it is signed out everywhere. Audited. Commits."""
+    user = _change_account(db, user_id)
+    _set_password(db, user, password)
+    audit(db=db, staff=admin, action="reset_password", now=now, detail=user.email)
+    db.commit()
+    return user
+
+
 def end_session(*, db: Session, hashed: str) -> None:
     db.execute(delete(StaffSession).where(StaffSession.token_hash == hashed))
     db.commit()
+
+
+def sign_out(*, db: Session, staff: StaffContext, now: datetime) -> None:
+    """End the staff member's session. Audited. Commits."""
+    audit(db=db, staff=staff, action="sign_out", now=now)
+    db.commit()
+    end_session(db=db, hashed=staff.token_hash)
+
+
+def email_of(*, db: Session, staff_id: int) -> str | None:
+    """The e-mail address of an account (kept in a case after the account changes). Does not commit."""
+    return db.scalar(select(StaffUser.email).where(StaffUser.id == staff_id))
 
 
 def staff_online(*, db: Session, now: datetime) -> int:

@@ -5,8 +5,9 @@ new from the database. So the database stays the one source of truth: a
 stream that missed a notification, reconnected after a restart or runs in
 another API process still sends every message, in order, exactly once.
 
-Channels: `conversation:<id>` (a message or state change in a conversation)
-and `queue` (a case was queued, claimed, cancelled or ended; staff presence).
+Channels: `conversation:<id>` (a message or state change in a conversation),
+`queue` (a case was queued, claimed, cancelled or ended; staff presence) and
+`staff-sessions` (a staff member signed out or an account was changed).
 
 With REDIS_URL set, notifications also go through Redis pub/sub, so streams
 in every API process wake up; without it they stay in this process. Either
@@ -34,6 +35,8 @@ def conversation_channel(conversation_id: str) -> str:
 
 
 QUEUE_CHANNEL = "queue"
+# A staff session ended (signed out, account changed): staff streams re-check theirs.
+SESSIONS_CHANNEL = "staff-sessions"
 
 
 class Subscription:

@@ -21,12 +21,21 @@
     } catch (e) { return ""; }
   }
 
+  // The server ends a stream when the session ends (signed out, idle, account changed).
+  function signedOut(source, data) {
+    if (!data.signed_out) return false;
+    source.close();
+    announce("Du är utloggad. Ladda om sidan för att logga in igen.");
+    return true;
+  }
+
   function watchQueue(container) {
     var source = new EventSource(container.getAttribute("data-events"));
     var unseen = 0;
     source.onmessage = function (event) {
       var data;
       try { data = JSON.parse(event.data); } catch (e) { return; }
+      if (signedOut(source, data)) return;
       if (!data.waiting) return;
       var activeId = document.activeElement && document.activeElement.id;
       fetch(container.getAttribute("data-fragment"), { credentials: "same-origin", headers: { Accept: "text/html" } })
@@ -51,6 +60,7 @@
     source.onmessage = function (event) {
       var data;
       try { data = JSON.parse(event.data); } catch (e) { return; }
+      if (signedOut(source, data)) return;
       if (data.sender) {
         if (list.querySelector('[data-id="' + data.id + '"]')) return;
         var item = document.createElement("li");

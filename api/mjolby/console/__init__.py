@@ -1,0 +1,1 @@
+"""The staff console: HTML pages under /staff, one module per area."""
