@@ -114,6 +114,7 @@ class TopicModel:
                                 class_weight="balanced", random_state=20261202)
         lexical.fit(x, y)
         self.lexical_coef = lexical.coef_.astype(np.float32)
+        self._weights = None
         self.lexical_intercept = lexical.intercept_.astype(np.float32)
         if self.config.use_embeddings:
             if example_embeddings is None:
@@ -126,9 +127,16 @@ class TopicModel:
         return self
 
     # ---- prediction -----------------------------------------------------
+    def _lexical_weights(self) -> np.ndarray:
+        """The coefficients as (features, labels), C-ordered. A sparse row times
+        a transposed view would copy the whole matrix (~20 MB) per message."""
+        if getattr(self, "_weights", None) is None or self._weights.shape[0] != self.lexical_coef.shape[1]:
+            self._weights = np.ascontiguousarray(self.lexical_coef.T)
+        return self._weights
+
     def lexical_probabilities(self, texts: Sequence[str]) -> np.ndarray:
         x = sp.hstack([self.word.transform(texts), self.char.transform(texts)]).tocsr()
-        return _one_vs_rest(np.asarray(x @ self.lexical_coef.T) + self.lexical_intercept)
+        return _one_vs_rest(np.asarray(x @ self._lexical_weights()) + self.lexical_intercept)
 
     def semantic_probabilities(self, vectors: np.ndarray) -> np.ndarray:
         return _softmax(vectors @ self.semantic_coef.T + self.semantic_intercept)

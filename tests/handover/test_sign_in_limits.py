@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from handover_support import PASSWORD, Citizen, Staff
 from mjolby.events import EventHub
+from mjolby.staff import passwords as staff_passwords
 from mjolby.staff import service as staff_service
 
 PROXY = ("10.0.0.2", 50000)
@@ -83,7 +84,7 @@ def test_guessing_many_accounts_from_one_address_slows_that_address(proxied):
 
 def test_parallel_attempts_reach_the_password_check_at_most_the_allowed_number(proxied, monkeypatch):
     hasher = CountingHasher()
-    monkeypatch.setattr(staff_service, "_hasher", hasher)
+    monkeypatch.setattr(staff_passwords, "_hasher", hasher)
     with ThreadPoolExecutor(max_workers=30) as pool:
         answers = list(pool.map(lambda _: attempt(proxied, ATTACKER).status_code, range(30)))
     assert hasher.verified <= 5
