@@ -11,8 +11,9 @@ mkdir -p "$CACHE_DIR/models" "$DATA_DIR/models"
 export RASA_CACHE_DIRECTORY="$CACHE_DIR/rasa-cache"
 
 # One training at a time on this machine: a second caller waits and reuses it.
+# A caller whose model is already cached does not wait for someone else's training.
 exec 9>"$CACHE_DIR/models/.train.lock"
-flock 9
+[ -f "$model" ] || flock 9
 if [ ! -f "$model" ]; then
   say "Training the model (inputs changed; about a minute, a few more the first time sentence embeddings are cached)"
   partial="$fingerprint-partial-$$"

@@ -8,6 +8,7 @@ topic is more often among the "Menade du …?" buttons.
 """
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import List, Optional, Tuple
 
@@ -44,3 +45,8 @@ def closest_topic(text: str) -> Optional[str]:
     scores = (matrix @ vectorizer.transform([text]).T).toarray().ravel()
     best = int(scores.argmax())
     return topics[best] if scores[best] >= MIN_SIMILARITY else None
+
+
+# Building the index takes a few seconds: do it when the action server starts,
+# beside it, not when the first citizen's message falls back.
+threading.Thread(target=_index, name="lexical-index", daemon=True).start()

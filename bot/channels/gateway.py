@@ -19,10 +19,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import action_validation
+from channels import action_validation, keep_alive, nlu_thread
 
 logger = logging.getLogger(__name__)
 action_validation.install()
+keep_alive.install()
+nlu_thread.install()
 
 
 class GatewayOutputChannel(CollectingOutputChannel):

@@ -83,6 +83,10 @@ class TopicClassifier(IntentClassifier, GraphComponent):
         except (ValueError, FileNotFoundError):
             logger.warning("No trained topic classifier in the model; every message will fall back.")
             model = None
+        if model is not None and model.semantic_coef is not None:
+            # Load the embedding model now, while Rasa starts, not on the first
+            # unsure message of a citizen (which would wait for it).
+            embeddings.embed("hej")
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:

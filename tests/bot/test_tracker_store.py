@@ -69,11 +69,44 @@ def test_rasa_finds_the_store_named_in_endpoints(tmp_path: Path, monkeypatch) ->
     from rasa.core.tracker_store import TrackerStore
     from rasa.utils.endpoints import read_endpoint_config
 
-    monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:1/webhook")
-    monkeypatch.setenv("RASA_TRACKER_DB", str(tmp_path / "rasa_tracker.db"))
+    import re
+
     endpoints = Path(__file__).resolve().parents[2] / "bot" / "endpoints.yml"
+    # Every variable the file names must be set for Rasa to read it.
+    for name in set(re.findall(r"\$\{(\w+)\}", endpoints.read_text())):
+        monkeypatch.setenv(name, "http://127.0.0.1:1")
+    monkeypatch.setenv("RASA_TRACKER_DB", str(tmp_path / "rasa_tracker.db"))
     config = read_endpoint_config(str(endpoints), "tracker_store")
     store = TrackerStore.create(config, domain=DOMAIN)
     inner = getattr(store, "_tracker_store", store)
     assert isinstance(inner, EmbeddedSQLTrackerStore)
     assert isinstance(inner, SQLTrackerStore)
+
+
+def test_only_the_latest_session_is_read_and_nothing_is_written_twice(tmp_path: Path) -> None:
+    from rasa.shared.core.events import SessionStarted
+
+    db = tmp_path / "rasa_tracker.db"
+    store = EmbeddedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    tracker = conversation("conv-2")
+    asyncio.run(store.save(tracker))
+    # A new session in the same tracker object, saved again: only the new events are added.
+    tracker.update(SessionStarted())
+    tracker.update(UserUttered("hej igen", intent={"name": "greet", "confidence": 0.9}))
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(tracker))
+
+    latest = asyncio.run(store.retrieve("conv-2"))
+    assert [e.type_name for e in latest.events] == ["session_started", "user"]
+    assert latest.latest_message.text == "hej igen"
+    full = asyncio.run(store.retrieve_full_tracker("conv-2"))
+    assert len(full.events) == 5
+
+    # A tracker this store never saw (e.g. rebuilt elsewhere) is counted in the database.
+    stranger = DialogueStateTracker.from_dict("conv-2", [e.as_dict() for e in latest.events], DOMAIN.slots)
+    stranger.update(UserUttered("tack", intent={"name": "goodbye_thanks", "confidence": 0.9}))
+    asyncio.run(store.save(stranger))
+    with sqlite3.connect(db) as connection:
+        types = [row[0] for row in connection.execute(
+            "SELECT type_name FROM events WHERE sender_id = 'conv-2' ORDER BY id")]
+    assert types == ["user", "action", "slot", "session_started", "user", "user"]
