@@ -1,0 +1,1 @@
+"""Insight for Medborgarservice: daily aggregates and the figures of the insight page."""
