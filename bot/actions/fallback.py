@@ -26,7 +26,7 @@ REPHRASE_WITH_SUGGESTIONS = (
 TALK_TO_PERSON = {"title": "Prata med Medborgarservice", "payload": "/handover_request"}
 
 
-def suggestions(tracker: Tracker) -> List[Dict[Text, Text]]:
+def suggested_topics(tracker: Tracker) -> List[Text]:
     """The classifier's likeliest topics; the closest wording first if it is not among them."""
     topics: List[Text] = [
         topic for topic, confidence in ranked_topics(tracker)
@@ -36,11 +36,20 @@ def suggestions(tracker: Tracker) -> List[Dict[Text, Text]]:
     closest = lexical.closest_topic((tracker.latest_message or {}).get("text") or "")
     if closest and catalogue.is_knowledge_topic(closest) and closest not in topics:
         topics = [closest] + topics[: MAX_SUGGESTIONS - 1]
+    return topics
+
+
+def suggestion_buttons(topics: List[Text]) -> List[Dict[Text, Text]]:
+    """A "Menade du ...?" button for each topic."""
     return [
         {"title": catalogue.topic(topic)["title"],
          "payload": "/choose_topic" + json.dumps({"topic": topic}, separators=(",", ":"))}
         for topic in topics
     ]
+
+
+def suggestions(tracker: Tracker) -> List[Dict[Text, Text]]:
+    return suggestion_buttons(suggested_topics(tracker))
 
 
 class ActionFallbackSuggest(Action):
@@ -60,10 +69,13 @@ class ActionFallbackSuggest(Action):
                 FollowupAction("action_offer_handover"),
             ]
             return events
-        buttons = suggestions(tracker)
+        topics = suggested_topics(tracker)
+        buttons = suggestion_buttons(topics)
         dispatcher.utter_message(
             text=REPHRASE_WITH_SUGGESTIONS if buttons else REPHRASE,
             buttons=buttons + [TALK_TO_PERSON],
             metadata={"topic": None, "links": []},
+            # For the editors' inbox: a missed message and the likeliest topics.
+            json_message={"fallback": True, "guesses": topics},
         )
         return events

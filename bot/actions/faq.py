@@ -95,6 +95,7 @@ class ActionAnswerFaq(Action):
         text = (tracker.latest_message or {}).get("text") or ""
         signal = next(tracker.get_latest_entity_values(SAFETY_ENTITY), None)
         topic = requested_topic(tracker)
+        confidence: Optional[float] = None
         if topic is None:
             topic, confidence = selected_topic(tracker)
             if signal is None and (topic is None or confidence < settings.FAQ_MIN_CONFIDENCE):
@@ -115,6 +116,12 @@ class ActionAnswerFaq(Action):
         message = answer_message(topic, entry, text)
         if signal is not None:
             message["metadata"]["safety"] = signal
+        elif confidence is not None:
+            # For the editors' inbox: the API files answers it was unsure of.
+            message["json_message"] = {
+                "confidence": round(confidence, 3),
+                "guesses": [t for t, _ in ranked_topics(tracker)[:3]],
+            }
         dispatcher.utter_message(**message)
         if entry["kind"] == "sensitive":
             # Never collect details in the chat: offer a person instead.

@@ -27,6 +27,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from . import api_client
+from .faq import ranked_topics
 from .hours import OFFLINE_CONTACT, PHONE, VISITING_ADDRESS
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,14 @@ async def queue_case(dispatcher: CollectingDispatcher, tracker: Tracker, reason:
     return RESET
 
 
+def missed(tracker: Tracker, reason: str) -> Dict[str, Any]:
+    """For the editors' inbox: an offer after two misunderstandings in a row is
+    a fallback too (the reply's custom payload, which the citizen never sees)."""
+    if reason != "unresolved":
+        return {}
+    return {"json_message": {"fallback": True, "guesses": [t for t, _ in ranked_topics(tracker)[:3]]}}
+
+
 class ActionOfferHandover(Action):
     def name(self) -> Text:
         return "action_offer_handover"
@@ -149,10 +158,11 @@ class ActionOfferHandover(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         reason = handover_reason(tracker)
+        signals = missed(tracker, reason)
         try:
             status = await api_client.service_status()
         except (api_client.ApiUnavailable, api_client.ApiRefused):
-            dispatcher.utter_message(text=UNAVAILABLE, metadata=METADATA)
+            dispatcher.utter_message(text=UNAVAILABLE, metadata=METADATA, **signals)
             return RESET
         intro = OFFER_INTRO[reason]
         if status.get("chat_available"):
@@ -163,7 +173,8 @@ class ActionOfferHandover(Action):
             if reason == "sensitive":
                 parts.append(SENSITIVE_WARNING)
             dispatcher.utter_message(
-                text=" ".join(p for p in parts if p), buttons=[ACCEPT_LIVE, DECLINE], metadata=METADATA
+                text=" ".join(p for p in parts if p), buttons=[ACCEPT_LIVE, DECLINE], metadata=METADATA,
+                **signals,
             )
             return [SlotSet("handover_pending", "live"), SlotSet("handover_reason", reason)]
         closed = status.get("text_chat") or status.get("text_phone") or ""
@@ -171,6 +182,7 @@ class ActionOfferHandover(Action):
             text=" ".join(p for p in (intro, closed, OFFER_CONTACT) if p),
             buttons=[ACCEPT_CONTACT, DECLINE],
             metadata=METADATA,
+            **signals,
         )
         return [SlotSet("handover_pending", "contact"), SlotSet("handover_reason", reason)]
 

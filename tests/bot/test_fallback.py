@@ -29,6 +29,9 @@ def test_first_fallback_suggests_topics_and_a_person(dispatcher):
         "avfall_hamtning", "atervinningscentral", "felanmalan"]
     assert message["buttons"][-1] == TALK_TO_PERSON
     assert events == [SlotSet("consecutive_fallbacks", 1.0)]
+    # For the editors' inbox: a missed message, with the topics suggested.
+    assert message["custom"] == {"fallback": True,
+                                 "guesses": ["avfall_hamtning", "atervinningscentral", "felanmalan"]}
 
 
 def test_without_candidates_it_only_asks_to_rephrase(dispatcher):

@@ -51,6 +51,24 @@ def test_edited_answer_is_served_without_retraining_or_restart(dispatcher, monke
     assert dispatcher.messages[-1]["text"] == "Ny text om bygglov."
 
 
+def test_the_answer_tells_the_api_how_sure_the_classifier_was(dispatcher):
+    # The API files unsure answers in the editors' inbox with the bot's best guesses.
+    tracker = make_tracker("bygglov för bastu kanske", intent="faq_bygglov", confidence=0.4231,
+                           ranking=[("faq_detaljplan_karta", 0.3), ("greet", 0.1), ("faq_enskilt_avlopp", 0.05),
+                                    ("faq_snorojning", 0.01)])
+    run(ActionAnswerFaq(), dispatcher, tracker)
+    (message,) = dispatcher.messages
+    assert message["custom"] == {"confidence": 0.423,
+                                 "guesses": ["bygglov", "detaljplan_karta", "enskilt_avlopp"]}
+
+
+def test_a_topic_chosen_with_a_button_carries_no_confidence(dispatcher):
+    tracker = make_tracker('/choose_topic{"topic":"skolskjuts"}', intent="choose_topic",
+                           entities=[{"entity": "topic", "value": "skolskjuts"}])
+    run(ActionAnswerFaq(), dispatcher, tracker)
+    assert not dispatcher.messages[0].get("custom")
+
+
 def test_after_another_action_the_best_ranked_topic_is_answered(dispatcher):
     tracker = make_tracker("mitt personnummer är [personnummer borttaget], hur söker jag förskola?",
                            intent="sensitive_data_shared", confidence=0.5,

@@ -101,6 +101,8 @@ def test_two_fallbacks_offer_a_live_chat_with_the_real_queue(internal_api, dispa
         {"title": "Nej tack", "payload": "/deny"},
     ]
     assert message["metadata"] == HANDOVER
+    # For the editors' inbox the message counts as not understood.
+    assert message["custom"] == {"fallback": True, "guesses": []}
     assert events == [SlotSet("handover_pending", "live"), SlotSet("handover_reason", "unresolved")]
 
 
@@ -111,6 +113,7 @@ def test_sensitive_topic_offer_warns_against_sharing_details(internal_api, dispa
     text = dispatcher.messages[0]["text"]
     assert "Just nu är det ingen kö." in text
     assert "Skriv inte personnummer eller andra känsliga uppgifter i chatten." in text
+    assert not dispatcher.messages[0].get("custom")  # understood: nothing for the editors' inbox
     assert events[-1] == SlotSet("handover_reason", "sensitive")
 
 

@@ -2,8 +2,8 @@
 
 It follows the chat API contract (shared/CONTRACT.md) and the extras the
 widget relies on: conversations, messages with `?after=`, a Server-Sent
-Events route, the `queue` field, quick-reply payloads and the 1-5 rating
-after a handover. On top of that, tests can script what staff do (join,
+Events route, the `queue` field, quick-reply payloads, the 1-5 rating
+after a handover and "Fick du svar på din fråga?" under answers. On top of that, tests can script what staff do (join,
 reply, close) and what goes wrong (server down, 413, 429, no push route).
 
 It also serves the built widget under /widget/ and a few host pages that
@@ -28,9 +28,12 @@ from urllib.parse import parse_qs, urlparse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mjolby.conversations.schemas import ConversationOut, ErrorOut, MessageOut, MessagesOut, Queue, StateName
+from mjolby.feedback.schemas import FeedbackOut
 from mjolby_pii import MASK, mask_text
 
 MAX_CHARS = 2000
+BEHAVIOUR_TOPICS = {"greet", "handover_request", "sensitive_data_shared", "out_of_scope", "goodbye_thanks",
+                    "bot_challenge"}
 
 BYGGLOV_LINKS = [
     {"title": "Bygglov på mjolby.se", "url": "https://www.mjolby.se/bygga-bo-miljo/bygga-nytt-andra-eller-riva/bygglov"},
@@ -103,6 +106,8 @@ class Conversation:
         self.events: list[dict] = []  # what the push route streams, in order
         self.offered_handover = False
         self.ratings: list[int] = []
+        # "Fick du svar på din fråga?": message id -> (helped, masked comment)
+        self.feedback: dict[str, tuple[bool, str | None]] = {}
 
 
 class FakeChatServer:
@@ -250,7 +255,7 @@ class FakeChatServer:
         if payload and payload.startswith("/rate"):
             score = int(re.search(r"\d", payload).group())
             conv.ratings.append(score)
-            replies.append(self._add(conv, "bot", "Tack för ditt svar! Det hjälper oss att bli bättre.", topic="feedback"))
+            replies.append(self._add(conv, "bot", "Tack för ditt betyg! Det hjälper oss att bli bättre.", topic="handover_request"))
         elif payload == "/cancel_handover":
             replies.append(self._add(conv, "bot", "Okej, du står inte längre i kö. Du kan fortsätta fråga mig, eller ringa Medborgarservice på 010-234 50 00.", topic="handover_request"))
         elif conv.offered_handover and (payload == "/handover_yes" or low.startswith("ja")):
@@ -267,6 +272,8 @@ class FakeChatServer:
             conv.offered_handover = True
             replies.append(self._add(conv, "bot", "Vill du att jag kopplar dig till en medarbetare på Medborgarservice?", topic="handover_request",
                                      buttons=[{"title": "Ja, koppla mig", "payload": "/handover_yes"}, {"title": "Nej tack", "payload": "/handover_no"}]))
+        elif "inte leva" in low:
+            replies.append(self._add(conv, "bot", "Är det akut, ring 112. Du kan också prata med Självmordslinjen på 90101. Vill du prata med en medarbetare på Medborgarservice?", topic="kris_akut_hjalp"))
         elif "bygglov" in low or "garage" in low:
             replies.append(self._add(conv, "bot", "Bygglov söker du digitalt med BankID i kommunens e-tjänst. På sidan om bygglov ser du vilka handlingar som behövs. Du får inte börja bygga förrän du har fått ett startbesked.", topic="bygglov", links=BYGGLOV_LINKS))
         else:
@@ -435,6 +442,9 @@ class _Handler(BaseHTTPRequestHandler):
                 conv = fake._create()
                 return self._json(201, {"conversation_id": conv.id, "state": conv.state, "messages": list(conv.messages)},
                                   model=ConversationOut)
+        m = re.fullmatch(r"/api/v1/conversations/([^/]+)/messages/([^/]+)/feedback", url.path)
+        if m:
+            return self._feedback(m.group(1), m.group(2), body)
         m = re.fullmatch(r"/api/v1/conversations/([^/]+)/messages", url.path)
         if not m:
             return self._json(404, {"detail": "Not found"})
@@ -456,3 +466,23 @@ class _Handler(BaseHTTPRequestHandler):
             if conv.queue:
                 out["queue"] = conv.queue
             return self._json(200, out, model=MessagesOut)
+
+    def _feedback(self, cid: str, message_id: str, body: dict) -> None:
+        """POST .../messages/{id}/feedback as the API answers it (mjolby.feedback.router)."""
+        fake = self.server_fake
+        helped, comment = body.get("helped"), body.get("comment")
+        if not isinstance(helped, bool) or (comment is not None and not isinstance(comment, str)):
+            return self._json(422, {"detail": "Förfrågan har fel format."})
+        if comment is not None and len(comment) > 500:
+            return self._json(413, {"detail": "Kommentaren är för lång. Skriv högst 500 tecken."})
+        with fake.cond:
+            conv = fake.conversations.get(cid)
+            answer = next((x for x in conv.messages if x["id"] == message_id), None) if conv else None
+            if answer is None:
+                return self._json(404, {"detail": "Det finns inget sådant svar i konversationen."})
+            if answer["sender"] != "bot" or not answer["topic"] or answer["topic"] in BEHAVIOUR_TOPICS:
+                return self._json(404, {"detail": "Det går bara att svara på frågan under ett svar från chattassistenten."})
+            if message_id in conv.feedback:
+                return self._json(409, {"detail": "Du har redan svarat på den här frågan. Tack!"})
+            conv.feedback[message_id] = (helped, mask_text(comment.strip()) if comment and not helped else None)
+        return self._json(201, {"message_id": message_id, "helped": helped}, model=FeedbackOut)

@@ -113,6 +113,8 @@ export function createConversation(api, view) {
         }
         return;
       }
+      // The conversation the answer belongs to, for "Fick du svar på din fråga?".
+      if (m.ask) m.cid = s.cid;
       s.messages.push(m);
       view.add(m);
       if (fromLive && !s.open) view.unread(m);
@@ -362,6 +364,17 @@ export function createConversation(api, view) {
       if (open) pump();
     },
     send: send,
+    // "Fick du svar på din fråga?": once per answer, remembered across reloads.
+    // Resolves when the answer is stored (or was already), rejects otherwise.
+    feedback: function (m, helped, comment) {
+      if (m.answered) return Promise.resolve();
+      return api.feedback(m.cid, m.id, helped, comment).then(null, function (err) {
+        if (!(err instanceof HttpError) || err.status !== 409) throw err;
+      }).then(function () {
+        m.answered = helped ? "yes" : "no";
+        save();
+      });
+    },
     retryNow: retryNow,
     hasMessages: function () { return s.messages.length > 0; },
     clear: function () {

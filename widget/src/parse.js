@@ -5,6 +5,12 @@
 export var MAX_CHARS = 2000;
 var STATES = ["bot", "queued", "agent", "closed"];
 var SENDERS = ["user", "bot", "agent", "system"];
+// Conversational behaviour (CONTRACT.md): no "Fick du svar på din fråga?" under these.
+var BEHAVIOUR_TOPICS = ["greet", "handover_request", "sensitive_data_shared", "out_of_scope", "goodbye_thanks", "bot_challenge"];
+// Crisis, violence and concern for a child (topics.yml kind "sensitive"): the answer
+// gives support lines and offers a person; asking whether it "helped" would be out of place.
+var SENSITIVE_TOPICS = ["kris_akut_hjalp", "vald_nara_relation", "orosanmalan_barn"];
+export var MAX_COMMENT_CHARS = 500;
 
 export function asText(v) {
   return typeof v === "string" ? v : v == null ? "" : String(v);
@@ -47,6 +53,9 @@ function parseMessage(raw) {
     if (b && (b.title || b.payload)) m.buttons.push({ title: asText(b.title || b.payload), payload: asText(b.payload) });
   });
   m.rating = m.buttons.length > 1 && m.buttons.every(function (b) { return isRatingPayload(b.payload); });
+  // An answer from the assistant's knowledge: the citizen is asked whether it helped.
+  m.ask = m.sender === "bot" && m.id != null && !!m.topic && BEHAVIOUR_TOPICS.indexOf(m.topic) < 0 &&
+    SENSITIVE_TOPICS.indexOf(m.topic) < 0;
   return m;
 }
 

@@ -55,6 +55,10 @@ export function createApi(base) {
     since: function (id, after) {
       return request("GET", conv(id) + "/messages" + (after ? "?after=" + encodeURIComponent(after) : ""));
     },
+    feedback: function (id, messageId, helped, comment) {
+      return request("POST", conv(id) + "/messages/" + encodeURIComponent(messageId) + "/feedback",
+        { helped: helped, comment: comment || null });
+    },
     eventsUrl: function (id, after) {
       return base + conv(id) + "/events" + (after ? "?after=" + encodeURIComponent(after) : "");
     }

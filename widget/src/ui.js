@@ -2,7 +2,7 @@
 // renders what the conversation reports. All text from the network goes in
 // through textContent; the only markup here is the widget's own.
 
-import { MAX_CHARS, countChars } from "./parse.js";
+import { MAX_CHARS, MAX_COMMENT_CHARS, countChars } from "./parse.js";
 
 // Filled in from knowledge/organisation.yml by build.py.
 var PHONE = "{{phone}}";
@@ -64,6 +64,14 @@ var ERRORS = {
   gone: function () { return ["Den här chatten har avslutats. Skriv ett nytt meddelande om du vill börja om."]; }
 };
 var RETRYABLE = { offline: true, offline_pending: true };
+var FEEDBACK = {
+  question: "Fick du svar på din fråga?",
+  comment: "Vad saknades i svaret? (frivilligt)",
+  hint: "Skriv inte personnummer eller andra känsliga uppgifter. Högst " + MAX_COMMENT_CHARS + " tecken.",
+  thanks: "Tack för ditt svar!",
+  thanksNo: "Tack! Vi använder ditt svar för att göra chatten bättre.",
+  failed: "Svaret kunde inte skickas. Försök igen om en stund."
+};
 
 export function createUi(shadow, assetBase) {
   var conv = null;
@@ -75,6 +83,8 @@ export function createUi(shadow, assetBase) {
   var badge = h("span", { "class": "badge", hidden: true, text: "Nytt meddelande" });
   var launcher = h("button", { type: "button", "class": "launcher", "aria-expanded": "false", "aria-controls": "mc-panel", onclick: function () { open(true); } }, [icon("chat"), launcherText, badge]);
   var unreadStatus = h("div", { "class": "sr", role: "status" });
+  // Thanks for "Fick du svar på din fråga?", read out politely.
+  var feedbackStatus = h("div", { "class": "sr", role: "status", "aria-live": "polite" });
 
   var closeBtn = h("button", { type: "button", "class": "icon-btn", "aria-label": "Stäng chatten", title: "Stäng chatten", onclick: function () { close(); } }, [icon("close")]);
   var humanBtn = h("button", { type: "button", "class": "tool", onclick: function () { send(HUMAN_REQUEST); } , text: "Prata med en människa" });
@@ -123,6 +133,7 @@ export function createUi(shadow, assetBase) {
     typing,
     alertBox,
     form,
+    feedbackStatus,
     confirm,
     h("div", { "class": "tools" }, [humanBtn, clearBtn])
   ]);
@@ -264,6 +275,72 @@ export function createUi(shadow, assetBase) {
     }));
   }
 
+  // "Fick du svar på din fråga?" under an answer: Ja, or Nej with an optional
+  // comment. Asked once per answer; the thanks are announced politely.
+  function renderFeedback(m) {
+    if (!m.ask || !m.cid) return null;
+    var box = h("div", { "class": "feedback" });
+    if (m.answered) {
+      box.appendChild(thanksText(m.answered === "yes"));
+      return box;
+    }
+    var qid = "mc-fb-" + m.id;
+    var error = h("p", { "class": "fb-error", role: "alert" });
+    var yes = h("button", { type: "button", "class": "quick-btn", text: "Ja", onclick: function () { answer(true, null); } });
+    var no = h("button", { type: "button", "class": "quick-btn", text: "Nej", onclick: askComment });
+    var ask = h("div", { "class": "fb-ask", role: "group", "aria-labelledby": qid }, [
+      h("p", { id: qid, "class": "fb-q", text: FEEDBACK.question }),
+      h("div", { "class": "row" }, [yes, no])
+    ]);
+    box.appendChild(ask);
+    box.appendChild(error);
+
+    function askComment() {
+      var cid = "mc-fb-c-" + m.id;
+      var hid = "mc-fb-h-" + m.id;
+      var comment = h("textarea", { id: cid, rows: "2", maxlength: String(MAX_COMMENT_CHARS), "aria-describedby": hid });
+      var sendNo = h("button", { type: "submit", "class": "quick-btn", text: "Skicka svaret" });
+      var form = h("form", { "class": "fb-form", novalidate: true, "aria-labelledby": qid }, [
+        h("p", { id: qid, "class": "fb-q", text: FEEDBACK.question + " Nej." }),
+        h("label", { "for": cid, text: FEEDBACK.comment }),
+        comment,
+        h("p", { id: hid, "class": "fb-hint", text: FEEDBACK.hint }),
+        h("div", { "class": "row" }, [sendNo])
+      ]);
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        answer(false, comment.value.trim());
+      });
+      box.replaceChild(form, ask);
+      ask = form;
+      comment.focus();
+    }
+
+    function answer(helped, comment) {
+      // Disabled buttons drop focus: remember where it was to put it back.
+      var focused = shadow.activeElement && box.contains(shadow.activeElement) ? shadow.activeElement : null;
+      var buttons = ask.querySelectorAll("button");
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+      error.textContent = "";
+      conv.feedback(m, helped, comment).then(function () {
+        box.textContent = "";
+        box.appendChild(thanksText(helped));
+        feedbackStatus.textContent = "";
+        feedbackStatus.textContent = helped ? FEEDBACK.thanks : FEEDBACK.thanksNo;
+        if (focused) input.focus();
+      }, function () {
+        Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+        error.textContent = FEEDBACK.failed;
+        if (focused) focused.focus();
+      });
+    }
+    return box;
+  }
+
+  function thanksText(helped) {
+    return h("p", { "class": "fb-thanks", text: helped ? FEEDBACK.thanks : FEEDBACK.thanksNo });
+  }
+
   function renderMessage(m) {
     var label = senderLabel(m);
     var bubble = h("div", { "class": "bubble" }, [label.tagName === "SPAN" ? label : null, h("span", { "class": "text", text: m.text })]);
@@ -275,6 +352,7 @@ export function createUi(shadow, assetBase) {
       bubble,
       links,
       renderButtons(m),
+      renderFeedback(m),
       m.pending ? h("p", { "class": "pending", text: "Skickas …" }) : null
     ]);
     return el;
@@ -357,6 +435,7 @@ export function createUi(shadow, assetBase) {
       badge.hidden = true;
       unreadShown = false;
       unreadStatus.textContent = "";
+      feedbackStatus.textContent = "";
     }
   };
 

@@ -1,0 +1,1 @@
+"""Citizens' feedback on answers and the editors' inbox of unanswered questions."""

@@ -1,0 +1,1 @@
+"""Publishing a new model: training jobs, the quality gate, versions and rollback."""
