@@ -12,6 +12,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 SECRETS = {"POSTGRES_PASSWORD": "x", "SECRET_KEY": "y", "INTERNAL_API_TOKEN": "z", "PUBLIC_BASE_URL": "https://chat.example",
            "APP_DB_PASSWORD": "a", "TRACKER_DB_PASSWORD": "t", "FORWARDED_ALLOW_IPS": "172.18.0.1"}
+PARTS = ("postgres", "redis", "rasa-1", "rasa-2", "actions-1", "actions-2", "api-1", "api-2", "proxy")
 
 
 def compose_command() -> list[str]:
@@ -43,37 +44,39 @@ def test_compose_refuses_to_run_without_secrets():
 def test_production_services_and_healthchecks():
     spec = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     services = spec["services"]
-    assert {"postgres", "redis", "rasa", "actions", "api"} <= set(services)
-    for name in ("postgres", "redis", "rasa", "actions", "api"):
+    assert set(PARTS) <= set(services)
+    for name in PARTS:
         assert "healthcheck" in services[name], name
-    # Only the API is published; Rasa and actions stay internal.
-    assert [s for s, v in services.items() if v.get("ports")] == ["api"]
-    assert "endpoints.production.yml" in services["rasa"]["command"]
+    # Only the proxy is published; the API processes, Rasa and actions stay internal.
+    assert [s for s, v in services.items() if v.get("ports")] == ["proxy"]
+    for name in ("rasa-1", "rasa-2"):
+        assert "endpoints.production.yml" in services[name]["command"]
     prod = yaml.safe_load((REPO / "bot/endpoints.production.yml").read_text())
     assert prod["tracker_store"]["type"] == "SQL" and prod["tracker_store"]["dialect"] == "postgresql"
     assert prod["lock_store"]["type"] == "redis"
     assert "mjolby.retention" in " ".join(services["purge"]["command"])
     # The purge also clears Rasa's tracker store: the same database the rasa service uses.
-    rasa_env = services["rasa"]["environment"]
+    rasa_env = services["rasa-1"]["environment"]
     url = services["purge"]["environment"]["TRACKER_DATABASE_URL"]
     assert url.endswith(f"@{rasa_env['TRACKER_DB_HOST']}:{rasa_env['TRACKER_DB_PORT']}/{rasa_env['TRACKER_DB']}")
     assert url.startswith(f"postgresql+psycopg://{rasa_env['TRACKER_DB_USER']}:${{TRACKER_DB_PASSWORD:?")
     # The public API never purges: it gets no access to Rasa's database.
-    assert "TRACKER_DATABASE_URL" not in services["api"]["environment"]
+    for name in ("api-1", "api-2"):
+        assert "TRACKER_DATABASE_URL" not in services[name]["environment"]
 
 
 def test_the_app_and_the_tracker_store_use_separate_database_roles():
     spec = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     services = spec["services"]
     superuser = services["postgres"]["environment"]["POSTGRES_USER"]
-    app_url = services["api"]["environment"]["DATABASE_URL"]
+    app_url = services["api-1"]["environment"]["DATABASE_URL"]
     app_user = app_url.split("://", 1)[1].split(":", 1)[0]
-    tracker_user = services["rasa"]["environment"]["TRACKER_DB_USER"]
+    tracker_user = services["rasa-1"]["environment"]["TRACKER_DB_USER"]
     assert len({superuser, app_user, tracker_user}) == 3
     assert services["purge"]["environment"]["DATABASE_URL"] == app_url
     # Each role has its own password; no service gets the superuser's.
     assert "APP_DB_PASSWORD" in app_url
-    assert "TRACKER_DB_PASSWORD" in services["rasa"]["environment"]["TRACKER_DB_PASSWORD"]
+    assert "TRACKER_DB_PASSWORD" in services["rasa-1"]["environment"]["TRACKER_DB_PASSWORD"]
     for name, service in services.items():
         if name != "postgres":
             assert "POSTGRES_PASSWORD" not in yaml.safe_dump(service.get("environment", {})), name
@@ -82,7 +85,7 @@ def test_the_app_and_the_tracker_store_use_separate_database_roles():
     mounted = [v for v in services["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in v]
     assert mounted and mounted[0].startswith("./deploy/postgres-init.sh:")
     database = app_url.rsplit("/", 1)[1]
-    tracker_db = services["rasa"]["environment"]["TRACKER_DB"]
+    tracker_db = services["rasa-1"]["environment"]["TRACKER_DB"]
     assert f"CREATE ROLE {app_user} LOGIN" in init and f"CREATE ROLE {tracker_user} LOGIN" in init
     assert f"CREATE DATABASE {database} OWNER {app_user}" in init
     assert f"CREATE DATABASE {tracker_db} OWNER {tracker_user}" in init
@@ -90,7 +93,39 @@ def test_the_app_and_the_tracker_store_use_separate_database_roles():
 
 def test_the_api_trusts_forwarded_addresses_only_from_the_configured_proxy():
     spec = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    api_env = spec["services"]["api"]["environment"]
+    api_env = spec["services"]["api-1"]["environment"]
     assert api_env["FORWARDED_ALLOW_IPS"].startswith("${FORWARDED_ALLOW_IPS:?")
     result = run_config({k: v for k, v in SECRETS.items() if k != "FORWARDED_ALLOW_IPS"})
     assert result.returncode != 0 and "FORWARDED_ALLOW_IPS" in result.stderr
+
+
+def test_the_scaled_out_topology_is_the_one_make_run_cluster_runs():
+    spec = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    services = spec["services"]
+    # Two API processes and two Rasa replicas, alike but for their names.
+    assert services["api-1"] == services["api-2"] and services["rasa-1"] == services["rasa-2"]
+    assert services["actions-1"] == services["actions-2"]
+    rasa_urls = services["api-1"]["environment"]["RASA_URL"].split(",")
+    assert rasa_urls == ["http://rasa-1:5005", "http://rasa-2:5005"]
+    # The proxy runs the same configuration file as scripts/cluster.sh, in front of
+    # both API processes and both action servers.
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("haproxy:")
+    assert any(v.startswith("./deploy/haproxy.cfg:") for v in proxy["volumes"])
+    assert "deploy/haproxy.cfg" in (REPO / "scripts/cluster.sh").read_text()
+    config = (REPO / "deploy/haproxy.cfg").read_text()
+    for variable, value in proxy["environment"].items():
+        assert f'"${{{variable}}}"' in config
+        if variable.startswith(("API_", "ACTIONS_")) and not variable.endswith("BIND"):
+            assert value.split(":")[0] in services, value
+    # Rasa calls the actions, and the API probes them, through the proxy.
+    assert services["rasa-1"]["environment"]["ACTION_ENDPOINT_URL"].startswith("http://proxy:")
+    assert services["api-1"]["environment"]["ACTION_SERVER_URL"].startswith("http://proxy:")
+    # Every replica pulls the published model from the API: no model is baked in.
+    prod = yaml.safe_load((REPO / "bot/endpoints.production.yml").read_text())
+    assert prod["models"]["url"].startswith("${API_INTERNAL_URL}/api/v1/internal/models/current")
+    assert prod["models"]["wait_time_between_pulls"] <= 10
+    assert "--model" not in services["rasa-1"]["command"]
+    assert services["rasa-1"]["environment"]["API_INTERNAL_URL"] == "http://proxy:8000"
+    # Both API processes serve the models from one shared volume.
+    assert services["api-1"]["volumes"] == ["models:/app/var/models"]
