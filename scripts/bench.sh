@@ -8,4 +8,6 @@
 # (scripts/baseline.sh); it is cached afterwards.
 source "$(dirname "$0")/common.sh"
 "$REPO/scripts/setup.sh"
-exec "$API_PY" "$REPO/tools/bench.py" "$@"
+# The load generator runs in the bot's environment, which has aiohttp (a lighter
+# client than the API environment's httpx: the load shares the two cores).
+exec "$BOT_PY" "$REPO/tools/bench.py" "$@"

@@ -1,4 +1,7 @@
-"""Rasa's SQL tracker store, made lean for the embedded SQLite default.
+"""Rasa's SQL tracker store with less work per message, on SQLite and PostgreSQL.
+
+The embedded default (SQLite, bot/endpoints.yml) and production (PostgreSQL,
+bot/endpoints.production.yml) both use it; the table is Rasa's own `events`.
 
 On SQLAlchemy 1.4 (Rasa's pin) a file-based SQLite database gets a NullPool:
 every tracker read and write opens a new connection and every commit waits
@@ -49,8 +52,8 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-class EmbeddedSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore with pooled, WAL-mode connections on SQLite and lean reads and writes."""
+class LeanSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore with lean reads and writes (and pooled WAL-mode connections on SQLite)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
