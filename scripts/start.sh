@@ -51,6 +51,13 @@ if ! running actions; then
       > >(log_to actions.log) 2>&1) &
   echo $! > "$RUN_DIR/actions.pid"
 fi
+if ! running api; then
+  say "Starting the API on port $API_PORT"
+  (cd "$REPO/api" && exec "$API_VENV/bin/python" -m uvicorn mjolby.main:app --host "${API_HOST:-127.0.0.1}" \
+      --port "$API_PORT" --no-access-log > >(log_to api.out) 2>&1) &
+  echo $! > "$RUN_DIR/api.pid"
+fi
+# Rasa loads the published model from the API (bot/endpoints.yml `models:`), so the API starts first.
 if ! running rasa; then
   say "Starting Rasa on 127.0.0.1:$RASA_PORT"
   (cd "$REPO/bot" && exec "$BOT_VENV/bin/rasa" run --model "$MODEL" --endpoints "$RASA_ENDPOINTS" \
@@ -58,11 +65,15 @@ if ! running rasa; then
       > >(log_to rasa.log) 2>&1) &
   echo $! > "$RUN_DIR/rasa.pid"
 fi
-if ! running api; then
-  say "Starting the API on port $API_PORT"
-  (cd "$REPO/api" && exec "$API_VENV/bin/python" -m uvicorn mjolby.main:app --host "${API_HOST:-127.0.0.1}" \
-      --port "$API_PORT" --no-access-log > >(log_to api.out) 2>&1) &
-  echo $! > "$RUN_DIR/api.pid"
+# PUBLISH_WORKER=0 leaves it out (measurements that must not share the CPU).
+services="actions rasa api"
+if [ "${PUBLISH_WORKER:-1}" != 0 ]; then services="$services worker"; fi
+if [ "${PUBLISH_WORKER:-1}" != 0 ] && ! running worker; then
+  say "Starting the training worker (publishing from the staff console)"
+  # Trains and evaluates models editors publish, one at a time, at low priority.
+  (cd "$REPO/api" && BOT_PY="$BOT_PY" RASA_CACHE_DIRECTORY="$CACHE_DIR/rasa-cache" \
+      exec "$API_VENV/bin/python" -m mjolby.publishing.worker > >(log_to worker.log) 2>&1) &
+  echo $! > "$RUN_DIR/worker.pid"
 fi
 
 say "Waiting for the assistant to be ready (loading the model takes a little while)"
@@ -81,7 +92,7 @@ for _ in $(seq 1 180); do
 TXT
     exit 0
   fi
-  for svc in actions rasa api; do
+  for svc in $services; do
     running "$svc" || { tail -n 20 "$LOG_DIR/$svc"*.out "$LOG_DIR/$svc.log" 2>/dev/null >&2 || true; die "$svc stopped while starting; see $LOG_DIR"; }
   done
   sleep 1

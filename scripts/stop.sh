@@ -2,7 +2,7 @@
 # Stop what scripts/start.sh started for this DATA_DIR.
 source "$(dirname "$0")/common.sh"
 RUN_DIR="$DATA_DIR/run"
-for svc in api rasa actions; do
+for svc in worker api rasa actions; do
   pidfile="$RUN_DIR/$svc.pid"
   [ -f "$pidfile" ] || continue
   pid="$(cat "$pidfile")"

@@ -106,6 +106,9 @@ install_test_tools() {
   local missing=()
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  # The cluster tests: Debian's reverse proxy and a Redis server of their own.
+  command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
     missing+=(docker-compose)
   fi
@@ -113,7 +116,7 @@ install_test_tools() {
   say "Installing Debian packages the tests need: ${missing[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-check "test tools (chromium, node, docker compose)" install_test_tools
+check "test tools (chromium, node, docker compose, haproxy, redis-server)" install_test_tools
 
 # Use the machine's Redis when none is configured and one answers locally.
 if [ -z "${TEST_REDIS_URL:-}" ] && "$API_PY" -c "import redis; redis.Redis.from_url('redis://127.0.0.1:6379/0', socket_connect_timeout=1).ping()" >/dev/null 2>&1; then
@@ -161,6 +164,9 @@ conversation_tests() {
 check "conversation tests (rasa test --fail-on-prediction-errors)" conversation_tests
 
 suite bot "$BOT_PY" tests/bot -q
-suite api "$API_PY" tests --ignore=tests/bot -q
+suite api "$API_PY" tests --ignore=tests/bot --ignore=tests/cluster -q
+# The production topology (scripts/cluster.sh: HAProxy, 2 APIs, 2 Rasa replicas,
+# 2 action servers, PostgreSQL, Redis) broken on purpose under load; about 5 minutes.
+suite cluster "$API_PY" tests/cluster -q
 
 summary

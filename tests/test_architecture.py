@@ -26,7 +26,7 @@ API_DIR = Path(__file__).resolve().parents[1] / "api"
 PACKAGE_DIR = API_DIR / "mjolby"
 
 # Domain packages, lowest first: each may import only itself and those before it.
-DOMAINS = ("staff", "conversations", "handover")
+DOMAINS = ("staff", "knowledge_store", "conversations", "handover", "publishing", "feedback", "insight")
 # Top-level modules that start and wire the application.
 APP_MODULES = {"main", "models", "retention", "openapi", "__main__"}
 WEB_MODULES = {"deps", "http_errors"}

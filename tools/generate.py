@@ -16,7 +16,6 @@ folder would generate, so a forgotten `make generate` is caught by the tests.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,8 +23,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from knowledge_loader import REPO, Knowledge, KnowledgeError, load  # noqa: E402
+from mjolby.knowledge_store.rules import GENERATED_NOTE, build_catalogue, catalogue_json, print_problems  # noqa: E402
 
-HEADER = "# Generated from knowledge/ by tools/generate.py. Do not edit by hand: edit knowledge/ and run `make generate`.\n"
+HEADER = f"# {GENERATED_NOTE}\n"
 
 
 def _examples_block(examples: list[str]) -> str:
@@ -83,58 +83,39 @@ def domain(k: Knowledge) -> str:
     return HEADER + body
 
 
-def catalogue(k: Knowledge, repo: Path = REPO) -> str:
-    topics = {}
-    for topic_id, entry in k.catalogue.items():
-        topic = k.topics.get(topic_id)
-        topics[topic_id] = {
-            "kind": entry["kind"],
-            "title": topic.title if topic else entry["title"],
-            "answer": topic.answer if topic else None,
-            "child_answer": topic.child_answer if topic else None,
-            "links": topic.links if topic else [],
-            "buttons": topic.buttons if topic else [],
-            # For the fallback's word-overlap suggestions (bot/actions/lexical.py).
-            "examples": topic.examples if topic else [],
-        }
-    helper_topics = {h.intent: h.topic for h in k.helpers.values() if h.topic}
-    # Contact details, opening hours and support lines: actions read them from
-    # here so that no number is written into the bot's code.
-    organisation_file = repo / "knowledge/organisation.yml"
+def catalogue(k: Knowledge, repo: Path = REPO, knowledge_dir: Path | None = None) -> str:
+    organisation_file = (knowledge_dir or repo / "knowledge") / "organisation.yml"
     organisation = (yaml.safe_load(organisation_file.read_text(encoding="utf-8"))
                     if organisation_file.exists() else {})
-    return json.dumps(
-        {"_generated": HEADER.strip("# \n"), "topics": topics, "intent_topics": helper_topics,
-         "organisation": organisation},
-        ensure_ascii=False,
-        indent=1,
-        sort_keys=True,
-    ) + "\n"
+    return catalogue_json(build_catalogue(k, organisation))
 
 
-def outputs(k: Knowledge, repo: Path = REPO) -> dict[Path, str]:
+def outputs(k: Knowledge, repo: Path = REPO, knowledge_dir: Path | None = None) -> dict[Path, str]:
     return {
         repo / "bot/data/nlu/faq.yml": nlu_faq(k),
         repo / "bot/data/nlu/behaviour.yml": nlu_behaviour(k),
         repo / "bot/data/rules/faq.yml": rules_faq(k),
         repo / "bot/domain/generated.yml": domain(k),
-        repo / "bot/actions/catalogue.json": catalogue(k, repo),
+        repo / "bot/actions/catalogue.json": catalogue(k, repo, knowledge_dir),
     }
 
 
 def main(argv: list[str] | None = None, repo: Path = REPO) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if generated files are stale")
+    parser.add_argument("--knowledge", type=Path, help="read this folder instead of knowledge/")
+    parser.add_argument("--out", type=Path, help="write bot/... under this folder instead of the repository")
     args = parser.parse_args(argv)
+    knowledge_dir = args.knowledge.resolve() if args.knowledge else repo / "knowledge"
+    if args.out:
+        repo = args.out.resolve()
     try:
-        k = load(repo / "knowledge")
+        k = load(knowledge_dir)
     except KnowledgeError as exc:
-        print(f"Cannot generate: the knowledge folder has {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        print_problems(exc, "Cannot generate: the knowledge folder has")
         return 1
     stale = []
-    for path, text in outputs(k, repo).items():
+    for path, text in outputs(k, repo, knowledge_dir).items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
             continue

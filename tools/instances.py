@@ -73,6 +73,9 @@ class Instance:
             # One measuring client speaks for many citizens.
             RATE_LIMIT_CLIENT_PER_MINUTE="0", RATE_LIMIT_CLIENT_READS_PER_MINUTE="0",
             RATE_LIMIT_CONVERSATION_PER_MINUTE="100000",
+            # No training worker: it would share the CPU with what is measured. (Older
+            # checkouts have none and ignore the setting.)
+            PUBLISH_WORKER="0",
         )
         env.update(extra)
         return env

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     # comma separated, e.g. https://www.mjolby.se. Nothing else may be framed.
     frame_ancestors: Annotated[list[str], NoDecode] = []
     widget_dist_dir: Path = REPO_ROOT / "widget" / "dist"
+    # The reviewed knowledge folder, imported into the knowledge store when the API starts.
+    knowledge_dir: Path = REPO_ROOT / "knowledge"
 
     # Staff console (handover): the first admin is created at start from these
     # two when no admin exists yet; nothing is created without both.

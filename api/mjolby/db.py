@@ -50,6 +50,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# Session.connection(execution_options={WRITE_NOW: True}) as a transaction's first step:
+# on SQLite it begins with the write lock (BEGIN IMMEDIATE); other databases ignore it.
+WRITE_NOW = "mjolby_write_now"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -101,7 +106,10 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # WRITE_NOW: take the write lock at once (waits up to the busy timeout) instead
+        # of failing when a transaction that read wants to write after another wrote.
+        immediate = connection.get_execution_options().get(WRITE_NOW)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mjolby import texts
 from mjolby.config import Settings
+from mjolby.conversations.observers import TurnObserver
 from mjolby.conversations.waiting import WaitingLine
 from mjolby.errors import Forbidden, Unauthorized
 from mjolby.events import EventHub
@@ -110,6 +111,11 @@ def get_stream_slots(request: Request) -> StreamSlots:
 def get_waiting_line(request: Request) -> WaitingLine:
     """The queue a conversation can wait in (the handover's, set in main.py)."""
     return request.app.state.waiting_line
+
+
+def get_turn_observer(request: Request) -> TurnObserver | None:
+    """What learns from answered turns (the editors' inbox, set in main.py)."""
+    return getattr(request.app.state, "turn_observer", None)
 
 
 def require_internal_token(
@@ -209,6 +215,7 @@ HoursDep = Annotated[ServiceHours, Depends(get_hours)]
 EventsDep = Annotated[EventHub, Depends(get_events)]
 StreamSlotsDep = Annotated[StreamSlots, Depends(get_stream_slots)]
 WaitingLineDep = Annotated[WaitingLine, Depends(get_waiting_line)]
+TurnObserverDep = Annotated[TurnObserver | None, Depends(get_turn_observer)]
 ReadLimit = Depends(limit_reads)
 InternalDep = Depends(require_internal_token)
 
@@ -221,3 +228,5 @@ ConsoleAgentDep = Annotated[StaffContext, Depends(_roles(console_staff, Role.AGE
 ConsoleAgentWatchingDep = Annotated[StaffContext,
                                     Depends(_roles(console_staff_watching, Role.AGENT, Role.ADMIN))]
 ConsoleAdminDep = Annotated[StaffContext, Depends(_roles(console_staff, Role.ADMIN))]
+ConsoleInsightDep = Annotated[StaffContext, Depends(_roles(console_staff, Role.ADMIN, Role.LEAD))]
+ConsoleEditorDep = Annotated[StaffContext, Depends(_roles(console_staff, Role.EDITOR, Role.ADMIN))]

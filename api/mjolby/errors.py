@@ -29,6 +29,10 @@ class Conflict(DomainError):
     """The request does not fit the current state (already claimed, case ended, nobody can chat)."""
 
 
+class TooLong(DomainError):
+    """A text is longer than the domain accepts (a 413, like a too long message)."""
+
+
 class Unauthorized(DomainError):
     """Nobody (or nobody valid) is signed in. `challenge` names the scheme a
     client should authenticate with, when there is one."""

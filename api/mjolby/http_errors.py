@@ -30,6 +30,7 @@ from mjolby.errors import (
     InvalidInput,
     NotFound,
     RateLimited,
+    TooLong,
     Unauthorized,
 )
 
@@ -51,6 +52,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     RateLimited: 429,
+    TooLong: 413,
 }
 _WRONG_TYPE = {
     "string_type", "int_type", "int_parsing", "float_type", "bool_type", "dict_type",

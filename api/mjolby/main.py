@@ -23,11 +23,17 @@ from mjolby.console.install import install_console
 from mjolby.conversations.router import router as conversations_router
 from mjolby.db import Database, utcnow
 from mjolby.events import EventHub
+from mjolby.feedback.capture import inbox_capture
+from mjolby.feedback.router import router as feedback_router
 from mjolby.handover import router_citizen, router_internal, router_staff
 from mjolby.handover.cases import expire_idle_cases, waiting_line
 from mjolby.health.router import router as health_router
+from mjolby.publishing import router_internal as publishing_internal
+from mjolby.publishing import service as publishing_service
 from mjolby.http_errors import install_error_handlers
 from mjolby.health.service import HealthMonitor
+from mjolby.knowledge_store import router_internal as knowledge_internal
+from mjolby.knowledge_store.service import import_on_start as import_knowledge_on_start
 from mjolby.logging_setup import configure_logging
 from mjolby.middleware import BodySizeLimitMiddleware
 from mjolby.migrate import upgrade_head
@@ -53,7 +59,7 @@ IDLE_CHECK_SECONDS = 60.0
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None,
                rasa_transport: httpx.AsyncBaseTransport | None = None,
-               run_migrations: bool = True,
+               run_migrations: bool = True, import_knowledge: bool | None = None,
                clock: Callable[[], datetime] = utcnow) -> FastAPI:
     """Build the app. Tests pass their own database, a fake bot and a clock."""
     settings = settings or get_settings()
@@ -65,6 +71,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await run_in_threadpool(upgrade_head, settings.database_url)
+        if run_migrations if import_knowledge is None else import_knowledge:
+            # knowledge/ into the editors' knowledge store (idempotent).
+            await run_in_threadpool(_import_knowledge, database, settings)
+            # A model setup trained with new code: published, or retrained by the worker.
+            await run_in_threadpool(_release_setup_model, database, settings)
         rasa = RasaClient(rasa_url=settings.rasa_url, action_server_url=settings.action_server_url,
                           timeout=settings.rasa_timeout_seconds, transport=rasa_transport)
         buckets = RedisBuckets(settings.redis_url) if settings.redis_url else MemoryBuckets()
@@ -127,6 +138,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     # The chat routes learn a conversation's place in the queue, and let a citizen
     # stop waiting, through this; conversations never import the handover.
     app.state.waiting_line = waiting_line
+    # Missed and unsure turns land in the editors' inbox through this (mjolby.feedback).
+    app.state.turn_observer = inbox_capture
 
     install_error_handlers(app)
     install_openapi(app)
@@ -149,8 +162,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health_router)
     api.include_router(conversations_router)
+    api.include_router(feedback_router)
     api.include_router(router_citizen.router)
     api.include_router(router_internal.router)
+    api.include_router(publishing_internal.router)
+    api.include_router(knowledge_internal.router)
     api.include_router(staff_router)
     api.include_router(router_staff.availability_router)
     api.include_router(router_staff.router)
@@ -193,6 +209,16 @@ def _ensure_first_admin(database: Database, settings: Settings) -> None:
     password = settings.staff_admin_password.get_secret_value() if settings.staff_admin_password else None
     with database.session() as db:
         staff_service.ensure_first_admin(db=db, email=settings.staff_admin_email, password=password)
+
+
+def _import_knowledge(database: Database, settings: Settings) -> None:
+    with database.session() as db:
+        import_knowledge_on_start(db, settings.knowledge_dir)
+
+
+def _release_setup_model(database: Database, settings: Settings) -> None:
+    with database.session() as db:
+        publishing_service.release_on_start(db=db, data_dir=settings.data_dir, now=utcnow())
 
 
 def _mount_demo_page(app: FastAPI, settings: Settings) -> None:

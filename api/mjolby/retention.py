@@ -13,6 +13,13 @@ One run, in this order:
   their notes, forwards, conversation link and the name staff showed; contact
   requests handled (or, still open, created) before the cutoff are deleted.
 - Staff audit entries older than AUDIT_RETENTION_DAYS are deleted.
+- Items of the editors' inbox older than the period are deleted, and so are
+  the comments on older "Fick du svar på din fråga?" answers (the anonymous
+  Ja/Nej counts per topic stay).
+
+Before any of it, the insight page's daily aggregates are stored for every day
+before today, and made final for the days the purge may touch
+(mjolby.insight.rollup); they hold no personal data and are kept.
 
 With TRACKER_DATABASE_URL set, Rasa's tracker store loses the same
 conversations: every event of a purged conversation is deleted from its
@@ -39,9 +46,12 @@ from sqlalchemy.orm import Session
 from mjolby.config import Settings
 from mjolby.conversations.models import Conversation, ConversationStats, Message, Sender
 from mjolby.db import Database, utcnow
+from mjolby.feedback import service as feedback
 from mjolby.handover.models import CaseStatus, ContactRequest, HandoverCase
 from mjolby.handover.cases import expire_idle_cases
 from mjolby.handover.purge import HandoverPurge, purge_handover_records
+from mjolby.hours import ServiceHours, load_schedule
+from mjolby.insight.service import roll_up_days
 from mjolby.logging_setup import configure_logging, delete_expired_logs, log_retention_days
 from mjolby.staff.models import AuditEntry
 from mjolby.tracker_store import TrackerStore, chunks
@@ -63,6 +73,7 @@ class PurgeResult:
     idle_cases: int = 0
     handover: HandoverPurge = HandoverPurge()
     audit_entries: int = 0
+    inbox_items: int = 0
 
 
 def _expired(now: datetime, days: int) -> ColumnElement[bool]:
@@ -88,6 +99,9 @@ def purge(*, db: Session, now: datetime | None = None, days: int,
     handovers end; with `audit_days`, the audit log is cut to that period.
     """
     now = now or utcnow()
+    if not dry_run:
+        # The insight page's daily figures first: they outlive what is deleted below.
+        roll_up_days(db=db, hours=ServiceHours(load_schedule()), now=now, cutoff=now - timedelta(days=days))
     result = _purge_conversations(db=db, now=now, days=days, dry_run=dry_run, tracker=tracker)
     idle = 0
     if handover_idle is not None and not dry_run:
@@ -96,13 +110,16 @@ def purge(*, db: Session, now: datetime | None = None, days: int,
     audit = 0
     if audit_days is not None:
         audit = purge_audit_log(db=db, now=now, days=audit_days, dry_run=dry_run)
+    inbox = feedback.purge(db=db, now=now, days=days, dry_run=dry_run)
+    if inbox and not dry_run:
+        logger.info("Retention: %d inbox item(s) older than %d days deleted", inbox, days)
     slots = 0
     if result.tracker_events is not None and tracker is not None:
         slots = tracker.delete_personal_slots((now - timedelta(days=days)).timestamp(), dry_run=dry_run)
         if slots and not dry_run:
             logger.info("Retention: %d contact form slot event(s) deleted from Rasa's tracker store", slots)
     return replace(result, idle_cases=idle, handover=handover, audit_entries=audit,
-                   tracker_slots=slots)
+                   tracker_slots=slots, inbox_items=inbox)
 
 
 def purge_audit_log(*, db: Session, now: datetime, days: int, dry_run: bool = False) -> int:
@@ -286,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Retention ({days} days): {verb} {result.conversations} conversation(s), "
           f"{result.messages} message(s), {handover.contact_requests} contact request(s), "
           f"{handover.notes} case note(s), {handover.forwards} forward(s); "
-          f"{handover.cases} case(s) anonymised; {result.idle_cases} idle handover(s) ended. "
+          f"{handover.cases} case(s) anonymised; {result.idle_cases} idle handover(s) ended; "
+          f"{result.inbox_items} inbox item(s). "
           f"Audit log ({settings.audit_retention_days} days): {result.audit_entries} entr(y/ies). "
           f"Log files: {logs}. {tracker_note}")
     return 0

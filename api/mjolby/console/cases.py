@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -39,8 +39,10 @@ def _queue_context(*, db: Session, hours: ServiceHours, now: datetime) -> dict[s
 
 @router.get("/", response_class=HTMLResponse)
 async def queue_page(request: Request, staff: ConsoleStaffDep, db: SessionDep, hours: HoursDep,
-                     clock: ClockDep) -> HTMLResponse:
+                     clock: ClockDep) -> Response:
     if not staff.can_handle_cases:
+        if staff.can_see_insight:  # a team lead's start page (signing in lands here)
+            return RedirectResponse("/staff/insikt", status_code=303)
         return page(request, "no_access.html", staff, status_code=403)
     context = await run_in_threadpool(_queue_context, db=db, hours=hours, now=clock())
     return page(request, "queue.html", staff, **context)

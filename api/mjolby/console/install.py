@@ -4,10 +4,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from mjolby.console import accounts, audit, availability, cases, contacts, pages, sign_in
+from mjolby.console import accounts, audit, availability, cases, contacts, editor_publish, pages, sign_in
+from mjolby.console import editor_inbox
+from mjolby.console import editor_topics
+from mjolby.console import insight
 from mjolby.deps import ConsoleSignInRequired
 
-ROUTERS = (sign_in.router, cases.router, contacts.router, availability.router, audit.router, accounts.router)
+ROUTERS = (sign_in.router, cases.router, contacts.router, availability.router, audit.router, accounts.router,
+           editor_topics.router, editor_inbox.router, editor_publish.router, insight.router)
 
 
 def install_console(app: FastAPI) -> None:

@@ -41,7 +41,7 @@ STATUS_LABELS = {
     "cancelled": "Medborgaren lämnade kön",
 }
 SENDER_LABELS = {"user": "Medborgaren", "bot": "Chattassistenten", "agent": "Medarbetare", "system": "System"}
-ROLE_LABELS = {"agent": "Handläggare", "editor": "Redaktör", "admin": "Administratör"}
+ROLE_LABELS = {"agent": "Handläggare", "editor": "Redaktör", "admin": "Administratör", "lead": "Gruppledare"}
 ACTION_LABELS = {
     "sign_in": "Loggade in", "sign_in_failed": "Misslyckad inloggning", "sign_out": "Loggade ut",
     "open_case": "Öppnade ärendets logg", "claim": "Tog ärendet", "return_to_bot": "Lämnade tillbaka till boten",
@@ -49,6 +49,15 @@ ACTION_LABELS = {
     "create_staff": "Skapade konto", "set_chat_mode": "Ändrade chattens läge",
     "deactivate_staff": "Stängde av konto", "activate_staff": "Aktiverade konto",
     "change_role": "Ändrade roll", "reset_password": "Bytte lösenord åt konto",
+    "request_publish": "Startade träning av en ny modell", "publish_model": "Publicerade en ny modell",
+    "publish_override": "Publicerade en modell trots kvalitetskontrollen", "discard_model": "Kastade en ny modell",
+    "rollback_model": "Återställde en tidigare modellversion",
+    "publish_release": "Publicerade en ny version av assistenten",
+    "queue_release": "Startade omträning med en ny version av assistenten",
+    "inbox_added": "La till exempel från inkorgen", "inbox_new_topic": "Markerade att nytt ämne behövs",
+    "inbox_dismissed": "Avfärdade meddelande i inkorgen",
+    "create_topic": "Skapade ämne", "edit_topic": "Ändrade ämne", "retire_topic": "Avvecklade ämne",
+    "add_example_topic": "La till exempelfråga i ämne",
 }
 CHAT_MODE_LABELS = {
     "auto": "Följ öppettiderna",
@@ -71,6 +80,10 @@ NOTICES = {
     "password_reset": "Lösenordet är bytt. Kontot är utloggat överallt.",
     "mode": "Chattens läge är ändrat.",
     "signed_out": "Du är utloggad.",
+    "training_started": "Träningen har börjat. Du kan lämna sidan och komma tillbaka.",
+    "model_published": "Modellen är publicerad. Boten byter till den inom tio sekunder.",
+    "model_discarded": "Den nya modellen är kastad.",
+    "rolled_back": "Versionen är återställd. Boten byter till den inom tio sekunder.",
 }
 
 

@@ -19,6 +19,7 @@ from mjolby import texts
 from mjolby.conversations import payloads, service
 from mjolby.greeting import greeting_text
 from mjolby.conversations.models import Conversation, Message, Sender, State, new_conversation_id
+from mjolby.conversations.observers import AnsweredTurn, BotAnswer, TurnObserver
 from mjolby.conversations.service import ConversationRef, NewMessage, Turn
 from mjolby.conversations.waiting import WaitingLine
 from mjolby.rasa_client import BotReply, RasaClient, RasaUnavailable
@@ -48,7 +49,7 @@ async def start_conversation(*, db: Session, rasa: RasaClient, locale: str,
 
 async def answer_message(*, db: Session, rasa: RasaClient, waiting: WaitingLine,
                          conversation: ConversationRef, text: str, payload: str | None,
-                         clock: Callable[[], datetime]) -> Turn:
+                         clock: Callable[[], datetime], observer: TurnObserver | None = None) -> Turn:
     received_at = clock()
     masked_text, in_text = pii.mask(text)
     masked_payload, in_payload = pii.mask(payload) if payload else (None, 0)
@@ -72,6 +73,8 @@ async def answer_message(*, db: Session, rasa: RasaClient, waiting: WaitingLine,
 
     notices: list[NewMessage] = []
     bot_replies: list[NewMessage] = []
+    # The bot's custom payload of each reply, when the bot answered.
+    signals: list[dict[str, Any]] | None = None
     if conversation.state == State.BOT.value:
         if masked:
             notices.append(NewMessage(Sender.BOT, texts.SENSITIVE_DATA_REMOVED, topic=SENSITIVE_TOPIC,
@@ -89,7 +92,9 @@ async def answer_message(*, db: Session, rasa: RasaClient, waiting: WaitingLine,
             if replies is None:
                 bot_replies.append(_unreachable())
             else:
-                bot_replies.extend(replies or [NewMessage(Sender.BOT, texts.NO_ANSWER)])
+                bot_replies.extend([_from_bot(reply) for reply in replies]
+                                   or [NewMessage(Sender.BOT, texts.NO_ANSWER)])
+                signals = [dict(reply.custom or {}) for reply in replies] or [{}]
     else:
         # A person handles (or handled) the conversation: no bot, but the citizen
         # still learns that the number was removed.
@@ -100,11 +105,30 @@ async def answer_message(*, db: Session, rasa: RasaClient, waiting: WaitingLine,
         if conversation.state == State.CLOSED.value:
             notices.append(NewMessage(Sender.SYSTEM, texts.CONVERSATION_CLOSED))
 
-    return await run_in_threadpool(
+    turn = await run_in_threadpool(
         service.record_turn, db=db, conversation_id=conversation.id,
         user_message=NewMessage(Sender.USER, masked_text, pii_masked=masked, payload=masked_payload),
         notices=notices, bot_replies=bot_replies, received_at=received_at, now=clock(),
     )
+    answered = turn.replies[len(notices):]
+    if observer is not None and signals is not None and len(answered) == len(signals):
+        observed = AnsweredTurn(
+            conversation_id=conversation.id, user_message=turn.user_message,
+            answers=[BotAnswer(message, found) for message, found in zip(answered, signals)],
+        )
+        if observer.wants(observed):
+            await _tell(observer, db, observed, clock())
+    return turn
+
+
+async def _tell(observer: TurnObserver, db: Session, turn: AnsweredTurn, now: datetime) -> None:
+    """Let the observer learn from the turn; its failure never reaches the citizen."""
+    try:
+        await run_in_threadpool(observer.turn_answered, db=db, turn=turn, now=now)
+    except Exception as exc:  # noqa: BLE001 - the citizen has their answer already
+        await run_in_threadpool(db.rollback)
+        logger.warning("Recording turn of conversation %s for the editors failed (%s)",
+                       turn.conversation_id, type(exc).__name__)
 
 
 async def _payload_allowed(db: Session, conversation_id: str, payload: str) -> bool:
@@ -115,14 +139,14 @@ async def _payload_allowed(db: Session, conversation_id: str, payload: str) -> b
 
 
 async def _ask_bot(rasa: RasaClient, conversation_id: str, message: str,
-                   metadata: dict[str, Any] | None) -> list[NewMessage] | None:
-    """The bot's replies as messages to store, or None if the bot is unreachable."""
+                   metadata: dict[str, Any] | None) -> list[BotReply] | None:
+    """The bot's replies that have content, or None if the bot is unreachable."""
     try:
         replies = await rasa.send(conversation_id, message, metadata)
     except RasaUnavailable as exc:
         logger.error("Bot unreachable for conversation %s: %s", conversation_id, exc)
         return None
-    return [_from_bot(reply) for reply in replies if reply.has_content]
+    return [reply for reply in replies if reply.has_content]
 
 
 def _from_bot(reply: BotReply) -> NewMessage:

@@ -24,6 +24,7 @@ from mjolby.deps import (
     RasaDep,
     ReadLimit,
     SessionDep,
+    TurnObserverDep,
     WaitingLineDep,
 )
 from mjolby.events import QUEUE_CHANNEL, conversation_channel
@@ -80,6 +81,7 @@ async def create_conversation(
 async def post_message(
     conversation_id: ConversationId, body: MessageCreate, db: SessionDep, rasa: RasaDep,
     limiter: LimiterDep, client: ClientKeyDep, clock: ClockDep, events: EventsDep, waiting: WaitingLineDep,
+    observer: TurnObserverDep,
 ) -> MessagesOut:
     await limiter.check_client(client)
     conversation = await run_in_threadpool(
@@ -88,7 +90,7 @@ async def post_message(
     await limiter.check_conversation(conversation.id)
     turn = await dialogue.answer_message(
         db=db, rasa=rasa, waiting=waiting, conversation=conversation, text=body.text,
-        payload=body.payload, clock=clock,
+        payload=body.payload, clock=clock, observer=observer,
     )
     # Live streams (the citizen's other tabs, the staff member's case view) read
     # what is new; the queue view too when a handover is involved.

@@ -14,6 +14,7 @@ class Role(enum.StrEnum):
     AGENT = "agent"  # answers citizens: queue, cases, contact requests
     EDITOR = "editor"  # maintains the knowledge (not the queue)
     ADMIN = "admin"  # everything, plus accounts, audit log and chat availability
+    LEAD = "lead"  # team lead at Medborgarservice: the insight page (revision 0004)
 
 
 def _in(values: type[enum.StrEnum]) -> str:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from mjolby.staff.models import AuditEntry, StaffUser
 from mjolby.staff.service import StaffContext
 
-RoleName = Literal["agent", "editor", "admin"]
+RoleName = Literal["agent", "editor", "admin", "lead"]
 
 
 class LoginIn(BaseModel):

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 PRESENCE_SECONDS = 90
 PRESENCE_TOUCH_SECONDS = 30
 AGENT_ROLES = (Role.AGENT.value, Role.ADMIN.value)
+INSIGHT_ROLES = (Role.ADMIN.value, Role.LEAD.value)
 # How often a session's idle deadline moves forward while it is used.
 IDLE_EXTEND_SECONDS = 30
 
@@ -69,6 +70,10 @@ class StaffContext:
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN.value
+
+    @property
+    def can_see_insight(self) -> bool:
+        return self.role in INSIGHT_ROLES
 
 
 def create_user(*, db: Session, email: str, password: str, role: Role | str,
