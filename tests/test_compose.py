@@ -52,7 +52,8 @@ def test_production_services_and_healthchecks():
     for name in ("rasa-1", "rasa-2"):
         assert "endpoints.production.yml" in services[name]["command"]
     prod = yaml.safe_load((REPO / "bot/endpoints.production.yml").read_text())
-    assert prod["tracker_store"]["type"] == "SQL" and prod["tracker_store"]["dialect"] == "postgresql"
+    assert prod["tracker_store"]["type"] == "stores.lean_sql.LeanSQLTrackerStore"
+    assert prod["tracker_store"]["dialect"] == "postgresql"
     assert prod["lock_store"]["type"] == "redis"
     assert "mjolby.retention" in " ".join(services["purge"]["command"])
     # The purge also clears Rasa's tracker store: the same database the rasa service uses.

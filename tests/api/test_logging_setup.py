@@ -233,7 +233,7 @@ def test_other_processes_output_goes_through_the_rotating_writer(tmp_path: Path)
 
     start = (api_dir.parent / "scripts" / "start.sh").read_text(encoding="utf-8")
     # Every service started there writes through it, none appends to a file that never rotates.
-    assert start.count("> >(log_to ") == 3
-    for name in ("actions.log", "rasa.log", "rasa.out", "api.out"):
+    assert start.count("> >(log_to ") == 4  # actions, API, Rasa and the publishing worker
+    for name in ("actions.log", "rasa.log", "rasa.out", "api.out", "worker.log"):
         assert f'>>"$LOG_DIR/{name}"' not in start
     assert "--log-file" not in start

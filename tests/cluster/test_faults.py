@@ -91,12 +91,15 @@ def test_killing_a_rasa_replica_moves_its_conversations_and_it_rejoins(cluster):
     assert_no_acknowledged_message_lost(cluster, load)
     assert_every_acknowledged_message_has_a_plain_reply(load)
     assert all(s.acknowledged for s in load.sent), "the API itself must answer while a replica is down"
-    # The conversations of the killed replica continued on the other within 5 s.
+    # The conversations of the killed replica continued on the other within 5 s:
+    # every message of theirs sent 5 s or more after the kill was answered (one
+    # sent earlier may be told to try again). How soon a conversation sends
+    # again depends on the load's pace, not on the failover, so that is not timed.
     orphans = [c for c in load.conversations if cluster.owner(c) == 1]
-    for conversation_id in orphans:
-        later = [s for s in load.after(killed_at[0]) if s.conversation_id == conversation_id]
-        first_answer = next(s for s in later if s.answered)
-        assert first_answer.answered_at - killed_at[0] <= 5.0
+    after_failover = [s for s in load.after(killed_at[0] + 5.0) if s.conversation_id in orphans]
+    assert after_failover, "the load sent nothing in the killed replica's conversations after the failover"
+    unanswered = [s.text for s in after_failover if not s.answered]
+    assert not unanswered, f"not answered after the failover: {unanswered}"
     # The watchdog restarted the replica; it loads the same model and rejoins.
     took = cluster.wait_ready("rasa-1", 150)
     assert cluster.pid("rasa-1") != old_pid
