@@ -1,7 +1,8 @@
 """Client of the bot: Rasa's gateway channel and the action server.
 
-One pooled httpx.AsyncClient for the life of the app. Callers get parsed
-replies or RasaUnavailable; they decide what the citizen sees.
+One pooled httpx.AsyncClient for the life of the app, sending with aiohttp
+(mjolby/aiohttp_transport.py). Callers get parsed replies or RasaUnavailable;
+they decide what the citizen sees.
 
 Several Rasa replicas (RASA_URL is a comma-separated list) share one tracker
 store (PostgreSQL) and one lock store (Redis). Every message of a conversation
@@ -36,6 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from mjolby.aiohttp_transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +130,7 @@ class RasaClient:
         self._down: dict[str, asyncio.Task[None]] = {}
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
-            transport=transport,
+            transport=transport or AiohttpTransport(max_connections=100),
             trust_env=False,  # Rasa is on a private address; never via a proxy
         )
         self._reachable_until = 0.0

@@ -89,6 +89,22 @@ def test_saved_model_predicts_the_same(model, tmp_path):
     assert not list(tmp_path.glob("*.pkl"))  # arrays and JSON, nothing executable
 
 
+@pytest.mark.parametrize("reload", [False, True], ids=["fitted", "loaded"])
+def test_lexical_features_equal_the_fitted_vectorizers(model, tmp_path, reload):
+    """Prediction builds the TF-IDF rows itself; they must be what training saw."""
+    if reload:
+        model.save(tmp_path / "topic")
+        model = TopicModel.load(tmp_path / "topic")
+    texts = ["Hur ansöker jag om förskoleplats?", "nar tomms sopptunnan", "", "!!!",
+             "the library is closed", "låna om en bok på biblioteket biblioteket"]
+    import scipy.sparse as sp
+
+    expected = sp.hstack([model.word.transform(texts), model.char.transform(texts)]).toarray()
+    got = model.lexical_features(texts)
+    assert got.dtype == np.float32
+    assert np.allclose(got.toarray(), expected, atol=1e-6)
+
+
 def test_embeddings_are_cached_per_text(tmp_path):
     texts = ["sophämtning", "biblioteket"]
     first = embeddings.embed_many(texts, cache_dir=tmp_path)
