@@ -3,7 +3,8 @@
 Knowledge topics are plain intents `faq_<topic>` next to the behaviour
 intents; the answer text comes from the knowledge catalogue at run time, so an
 edited answer needs no retraining. The component reads the raw message text
-(it folds spelling itself) and needs no featurizer before it.
+(it folds spelling itself; a removed identity number's placeholder is left
+out) and needs no featurizer before it.
 
 When the lexical model was unsure and the message was embedded, the embedding
 is left on the message as `e5_embedding` (not part of the parse output), so
@@ -30,6 +31,19 @@ from .topic_model import TopicModel, TopicModelConfig
 logger = logging.getLogger(__name__)
 
 EMBEDDING_KEY = "e5_embedding"
+# What the gateway writes where it removed an identity number (MASK in
+# api/mjolby_pii.py). Those are not the citizen's words: their "personnummer"
+# pulled "[personnummer borttaget] hur mycket kostar fritids" towards
+# Skatteverket's topic. The classifier reads the message without them.
+IDENTITY_NUMBER_MASK = "[personnummer borttaget]"
+
+
+def citizens_words(text: str) -> str:
+    """The message without the gateway's placeholders (unchanged if nothing else is left)."""
+    if IDENTITY_NUMBER_MASK not in text:
+        return text
+    rest = " ".join(text.replace(IDENTITY_NUMBER_MASK, " ").split())
+    return rest or text
 
 
 def progress(text: str) -> None:
@@ -94,7 +108,7 @@ class TopicClassifier(IntentClassifier, GraphComponent):
             text = message.get(TEXT) or ""
             if self.model is None or not text.strip():
                 continue
-            prediction = self.model.predict(text)
+            prediction = self.model.predict(citizens_words(text))
             order = prediction.probabilities.argsort()[::-1]
             ranking = [
                 {"name": self.model.labels[i], "confidence": float(prediction.probabilities[i])}

@@ -112,3 +112,28 @@ def test_embeddings_are_cached_per_text(tmp_path):
     again = embeddings.embed_many(texts, cache_dir=tmp_path)
     np.testing.assert_array_equal(first, again)
     assert first.shape == (2, embeddings.DIM)
+
+
+def test_a_removed_identity_number_does_not_decide_the_topic(model):
+    """The gateway's placeholder says "personnummer"; the citizen asked about something else."""
+    import re
+    from pathlib import Path
+
+    from rasa.shared.nlu.constants import INTENT, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from components.topic_classifier import IDENTITY_NUMBER_MASK, TopicClassifier
+
+    gateway = (Path(__file__).resolve().parents[2] / "api" / "mjolby_pii.py").read_text(encoding="utf-8")
+    assert re.search(r'^MASK = "(.*)"$', gateway, re.M).group(1) == IDENTITY_NUMBER_MASK
+
+    # A model that learnt "personnummer" as a topic of its own, as Skatteverket's is.
+    texts, labels = dataset()
+    texts += ["personnummer", "nytt personnummer", "ändra mitt personnummer", "personnummer för barn",
+              "hur får jag personnummer", "personnummer skatteverket"]
+    labels += ["faq_hanvisning_skatteverket"] * 6
+    classifier = TopicClassifier({}, None, None, TopicModel(TopicModelConfig(lexical_epochs=50)).fit(texts, labels))
+    message = Message(data={TEXT: f"personnummer {IDENTITY_NUMBER_MASK} när töms soptunnan"})
+    classifier.process([message])
+    assert message.get(INTENT)["name"] == "faq_avfall_hamtning"
+    assert message.get(TEXT).count(IDENTITY_NUMBER_MASK) == 1, "the stored text keeps the placeholder"
