@@ -24,9 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import re
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -35,6 +33,7 @@ import numpy as np
 
 from . import safety_lexicon as lexicon
 from .safety_lexicon import ACUTE, CATEGORIES, CHILD, SUICIDE, VIOLENCE
+from .tfidf import tfidf_row
 
 logger = logging.getLogger(__name__)
 
@@ -233,13 +232,9 @@ class SafetyModel:
 
     # --- scoring ---------------------------------------------------------
     def lexical_probabilities(self, prepared: str) -> np.ndarray:
-        counts = Counter(f for f in features(prepared) if f in self.vocabulary)
-        if not counts:
+        index, values = tfidf_row(features(prepared), self.vocabulary, self.idf)
+        if not len(index):
             return _softmax(self.intercept)
-        index = np.fromiter((self.vocabulary[f] for f in counts), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        values = (1.0 + np.log(tf)) * self.idf[index]
-        values /= math.sqrt(float(values @ values)) or 1.0
         return _softmax(self.coef[:, index] @ values + self.intercept)
 
     def embedding_probabilities(self, embedding: np.ndarray) -> Optional[np.ndarray]:

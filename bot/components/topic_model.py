@@ -25,7 +25,6 @@ The model is stored as plain arrays and JSON vocabularies, not pickles.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -37,6 +36,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from . import embeddings
 from .folding import fold
+from .tfidf import tfidf_row
 
 WORD_PATTERN = r"(?u)\b\w+\b"
 
@@ -96,15 +96,8 @@ class _FeaturePart:
         return cls(vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset)
 
     def row(self, text: str) -> Tuple[np.ndarray, np.ndarray]:
-        """Column indices (sorted) and sublinear, idf-weighted, L2-normalised values."""
-        vocabulary = self.vocabulary
-        counts = Counter(vocabulary[g] for g in self.analyzer(text) if g in vocabulary)
-        if not counts:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        index = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
-        tf = np.fromiter((counts[i] for i in index), dtype=np.float32, count=len(counts))
-        values = (1.0 + np.log(tf)) * self.idf[index]
-        values /= np.sqrt(values @ values) or 1.0
+        """Column indices (offset into the whole row) and TF-IDF values of the text."""
+        index, values = tfidf_row(self.analyzer(text), self.vocabulary, self.idf)
         return index + self.offset, values
 
 

@@ -1,10 +1,17 @@
 """The topic model: folded spelling, the cascade to meaning, and storage as arrays."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
 
 from components import embeddings
+from components.topic_classifier import IDENTITY_NUMBER_MASK, TopicClassifier
 from components.topic_model import TopicModel, TopicModelConfig
 
 EXAMPLES = {
@@ -97,8 +104,6 @@ def test_lexical_features_equal_the_fitted_vectorizers(model, tmp_path, reload):
         model = TopicModel.load(tmp_path / "topic")
     texts = ["Hur ansöker jag om förskoleplats?", "nar tomms sopptunnan", "", "!!!",
              "the library is closed", "låna om en bok på biblioteket biblioteket"]
-    import scipy.sparse as sp
-
     expected = sp.hstack([model.word.transform(texts), model.char.transform(texts)]).toarray()
     got = model.lexical_features(texts)
     assert got.dtype == np.float32
@@ -116,14 +121,6 @@ def test_embeddings_are_cached_per_text(tmp_path):
 
 def test_a_removed_identity_number_does_not_decide_the_topic(model):
     """The gateway's placeholder says "personnummer"; the citizen asked about something else."""
-    import re
-    from pathlib import Path
-
-    from rasa.shared.nlu.constants import INTENT, TEXT
-    from rasa.shared.nlu.training_data.message import Message
-
-    from components.topic_classifier import IDENTITY_NUMBER_MASK, TopicClassifier
-
     gateway = (Path(__file__).resolve().parents[2] / "api" / "mjolby_pii.py").read_text(encoding="utf-8")
     assert re.search(r'^MASK = "(.*)"$', gateway, re.M).group(1) == IDENTITY_NUMBER_MASK
 
